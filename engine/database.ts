@@ -1,0 +1,211 @@
+/**
+ * open(): wires io → log → recovery → indexes → stores, and the Database
+ * object that owns them until close().
+ *
+ * Open runs the passes of docs/recovery.md: lock, open segments (dropping a
+ * newest segment whose creation was torn), load the checkpoint if it still
+ * matches the segments on disk, replay the log after it (cutting a torn tail),
+ * then start the writer.
+ */
+import { resolve } from "node:path";
+import { invalidArgument, SeglogError } from "./errors.js";
+import { loadChecksum } from "./format/checksum.js";
+import { RecordType } from "./format/constants.js";
+import { readCheckpoint, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
+import type { DirectoryLock, FileSystem } from "./io/file-system.js";
+import { NodeFileSystem } from "./io/node-file-system.js";
+import { GroupCommit } from "./log/group-commit.js";
+import { Log } from "./log/log.js";
+import { recover } from "./log/recovery.js";
+import { verifyLog } from "./log/verify.js";
+import { SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
+import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
+import { CommitSignal, type StoreContext } from "./stores/context.js";
+import { EventStore } from "./stores/events/event-store.js";
+import { verifyEventIndex } from "./stores/events/event-verify.js";
+import type * as api from "./types.js";
+
+export async function open(dir: string, options?: OpenOptions): Promise<api.Database> {
+  if (typeof dir !== "string" || dir.length === 0) throw invalidArgument("dir", "must be a non-empty path");
+  const resolved = resolveOptions(options);
+  checkLimits(resolved.segmentBytes, resolved.maxRecordBytes);
+  const fs = options?.fileSystem ?? new NodeFileSystem();
+  await loadChecksum();
+  if (resolved.readOnly) {
+    if (!fs.isDirectory(dir)) throw invalidArgument("dir", `${dir} is not a database directory`);
+  } else {
+    if (fs.exists(dir) && !fs.isDirectory(dir)) throw invalidArgument("dir", `${dir} is not a directory`);
+    fs.mkdirp(dir);
+  }
+  const lock = resolved.readOnly ? undefined : fs.lock(dir);
+  try {
+    return await DatabaseImpl.start(fs, resolve(dir), resolved, lock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+class DatabaseImpl implements api.Database, StoreContext {
+  readonly events: EventStore;
+  readonly signal = new CommitSignal();
+  readonly commit: GroupCommit;
+  private state: "open" | "closing" | "closed" = "open";
+  private closing: Promise<void> | undefined;
+  /** Bytes of a torn tail cut at open (reported by stats() as repairedBytes). */
+  private tornBytesCut = 0;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly log: Log,
+    private readonly options: ResolvedOptions,
+    private readonly lock: DirectoryLock | undefined,
+  ) {
+    this.commit = new GroupCommit(log, options.durability, options.flushIntervalMs);
+    this.events = new EventStore(this);
+  }
+
+  static async start(fs: FileSystem, dir: string, options: ResolvedOptions, lock: DirectoryLock | undefined): Promise<DatabaseImpl> {
+    const log = await Log.open(fs, dir, options.segmentBytes, options.maxRecordBytes, options.readOnly);
+    const db = new DatabaseImpl(fs, dir, log, options, lock);
+    try {
+      await db.recover();
+    } catch (err) {
+      db.commit.stop();
+      log.close();
+      throw err;
+    }
+    if (options.readOnly) db.commit.stop();
+    else log.onRoll = () => db.saveCheckpoint();
+    return db;
+  }
+
+  get clock(): () => number {
+    return this.options.clock;
+  }
+
+  get maxRecordBytes(): number {
+    return this.options.maxRecordBytes;
+  }
+
+  // ---- StoreContext ---------------------------------------------------------
+
+  checkOpen(): void {
+    if (this.state !== "open") throw new SeglogError("CLOSED", `database ${this.dir} is closed`);
+  }
+
+  isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  checkWritable(): void {
+    this.checkOpen();
+    if (this.options.readOnly) throw new SeglogError("READ_ONLY", `database ${this.dir} is open read-only`);
+    this.log.checkWritable();
+  }
+
+  // ---- Database -------------------------------------------------------------
+
+  health(): api.Health {
+    if (this.state !== "open") return { ok: false, state: "closed" };
+    const failed = this.log.failed;
+    if (failed !== undefined) return { ok: false, state: "failed", reason: failed.message };
+    return { ok: true, state: "open" };
+  }
+
+  async stats(): Promise<api.Stats> {
+    this.checkOpen();
+    let streams = 0;
+    let events = 0;
+    for (const entry of this.events.table.entries()) {
+      if (!entry.exists) continue;
+      streams++;
+      events += this.events.readableCount(entry);
+    }
+    return {
+      diskBytes: this.log.diskBytes(),
+      segments: this.log.segments.length,
+      streams,
+      events,
+      lastPosition: this.events.positions.lastPosition,
+      garbageBytes: this.events.garbageBytes(),
+      repairedBytes: this.tornBytesCut,
+    };
+  }
+
+  async verify(): Promise<api.VerifyReport> {
+    this.checkOpen();
+    const scan = verifyLog(this.log);
+    const problems = [...scan.problems, ...verifyEventIndex(this.events, this.log)];
+    return { ok: problems.length === 0, records: scan.records, segments: this.log.segments.length, problems };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  private async shutdown(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closing";
+    try {
+      await this.commit.drain();
+      this.commit.stop();
+      if (!this.options.readOnly && this.log.failed === undefined) {
+        await this.commit.syncNow();
+        await this.saveCheckpoint();
+      }
+    } finally {
+      this.state = "closed";
+      this.log.close();
+      this.lock?.release();
+      this.signal.notify();
+    }
+  }
+
+  private async recover(): Promise<void> {
+    const segments = this.log.segments;
+    if (segments.length === 0) return;
+    const checkpoint = readCheckpoint(this.fs, this.dir);
+    let startIndex = 0;
+    let startOffset = SEGMENT_HEADER_BYTES;
+    if (checkpoint !== undefined && this.checkpointMatches(checkpoint)) {
+      this.events.restore(checkpoint.sections.events);
+      startIndex = segments.findIndex((s) => s.number === checkpoint.logEnd[0]);
+      startOffset = checkpoint.logEnd[1];
+    }
+    const result = recover(segments, startIndex, startOffset, this.log.maxBody, this.options.readOnly, (type, body, location) => {
+      if (type === RecordType.Event || type === RecordType.StreamMeta) this.events.replay(type, body, location);
+    });
+    this.tornBytesCut = result.tornBytes;
+    this.events.recovered();
+    if (result.tornBytes > 0 && !this.options.readOnly) await this.log.sync();
+  }
+
+  /** A checkpoint is trusted only if every segment it points into is still the same file. */
+  private checkpointMatches(c: CheckpointBody): boolean {
+    const [endSegment, endOffset] = c.logEnd;
+    const end = this.log.segments.find((s) => s.number === endSegment);
+    if (end === undefined || end.size < endOffset || endOffset < SEGMENT_HEADER_BYTES) return false;
+    const onDisk = new Map(this.log.segments.map((s) => [s.number, s.generation]));
+    for (const [number, generation] of c.segments) if (onDisk.get(number) !== generation) return false;
+    return this.log.segments.every((s) => s.number > endSegment || c.segments.some(([n]) => n === s.number));
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const active = this.log.active;
+    const body: CheckpointBody = {
+      logEnd: [active.number, active.committedEnd],
+      segments: this.log.segments.filter((s) => s.number <= active.number).map((s) => [s.number, s.generation]),
+      sections: { events: this.events.checkpoint() },
+    };
+    try {
+      await writeCheckpoint(this.fs, this.dir, body);
+    } catch {
+      // A checkpoint only speeds up open; the log stays the truth without it.
+    }
+  }
+}

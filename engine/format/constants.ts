@@ -1,0 +1,41 @@
+/**
+ * Format constants. They never change once released: a new layout gets a new
+ * version number or a new record type, and readers keep understanding the old one.
+ */
+
+/** "SGLG": the first four bytes of every seglog file. */
+export const MAGIC = 0x474c4753; // little-endian read of the bytes 53 47 4c 47
+
+export const enum FileType {
+  Segment = 1,
+  Checkpoint = 2,
+}
+
+/** The version this code writes, and the oldest a file may require of its reader. */
+export const SEGMENT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** Record types. 1–15 belong to the event store; later stores take their own ranges. */
+export const enum RecordType {
+  Event = 1,
+  StreamMeta = 2,
+}
+
+/** Record flag bits. */
+export const FLAG_GROUP_END = 0x01;
+
+export const SEGMENT_SUFFIX = ".seg";
+export const CHECKPOINT_FILE = "checkpoint.ckpt";
+export const LOCK_FILE = "LOCK";
+
+/** 20-digit zero-padded segment numbers so that `ls` sorts segments in log order. */
+export function segmentFileName(segmentNumber: number): string {
+  return String(segmentNumber).padStart(20, "0") + SEGMENT_SUFFIX;
+}
+
+export function parseSegmentFileName(name: string): number | undefined {
+  if (!name.endsWith(SEGMENT_SUFFIX) || name.length !== 20 + SEGMENT_SUFFIX.length) return undefined;
+  const digits = name.slice(0, 20);
+  if (!/^[0-9]{20}$/.test(digits)) return undefined;
+  return Number(digits);
+}

@@ -1,0 +1,5 @@
+/** The public surface of seglog (shared/API.md) and nothing else. */
+export { open } from "./database.js";
+export { SeglogError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
+export type * from "./types.js";

@@ -1,0 +1,72 @@
+/**
+ * Append-only typed arrays that double when full: indexes keep one number per
+ * record in them instead of one object per record.
+ */
+export class GrowableFloat64 {
+  data: Float64Array;
+  length = 0;
+
+  constructor(capacity = 8) {
+    this.data = new Float64Array(capacity);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+
+  get(i: number): number {
+    return this.data[i]!;
+  }
+
+  /** The used part as bytes, for checkpoints. */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.data.buffer, 0, this.length * 8);
+  }
+
+  static fromBytes(bytes: Uint8Array): GrowableFloat64 {
+    const n = bytes.byteLength / 8;
+    const g = new GrowableFloat64(Math.max(8, n));
+    new Uint8Array(g.data.buffer).set(bytes);
+    g.length = n;
+    return g;
+  }
+}
+
+export class GrowableUint32 {
+  data: Uint32Array;
+  length = 0;
+
+  constructor(capacity = 8) {
+    this.data = new Uint32Array(capacity);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+
+  get(i: number): number {
+    return this.data[i]!;
+  }
+
+  bytes(): Uint8Array {
+    return new Uint8Array(this.data.buffer, 0, this.length * 4);
+  }
+
+  static fromBytes(bytes: Uint8Array): GrowableUint32 {
+    const n = bytes.byteLength / 4;
+    const g = new GrowableUint32(Math.max(8, n));
+    new Uint8Array(g.data.buffer).set(bytes);
+    g.length = n;
+    return g;
+  }
+}

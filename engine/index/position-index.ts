@@ -1,0 +1,114 @@
+/**
+ * The global position index: a sparse map from event position to location.
+ *
+ * Owns: for each segment that holds events, its first and last position and one
+ * (position, offset) entry every POSITION_INDEX_INTERVAL events. A lookup lands
+ * on the entry at or before the position and scans forward from there.
+ * Rebuildable from the log; checkpointed so open need not rebuild it.
+ * Invariant: positions grow strictly along the log, so every list here is sorted.
+ */
+import { POSITION_INDEX_INTERVAL } from "../limits.js";
+import { GrowableFloat64 } from "./growable.js";
+
+export class SegmentPositions {
+  first = -1;
+  last = -1;
+  count = 0;
+  /** Pairs (position, offset). */
+  sparse = new GrowableFloat64();
+
+  constructor(readonly segment: number) {}
+
+  /** Index of the sparse entry at or before `position` (entries are pairs). */
+  floorEntry(position: number): number {
+    let lo = 0;
+    let hi = this.sparse.length / 2 - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sparse.get(mid * 2) <= position) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  entryOffset(entry: number): number {
+    return this.sparse.get(entry * 2 + 1);
+  }
+
+  get entries(): number {
+    return this.sparse.length / 2;
+  }
+}
+
+type PositionSnapshot = [number, number, number, number, Uint8Array];
+
+export class PositionIndex {
+  readonly segments: SegmentPositions[] = [];
+  /** Highest position ever assigned and committed; -1 before the first event. */
+  lastPosition = -1;
+
+  add(position: number, segment: number, offset: number): void {
+    let s = this.segments[this.segments.length - 1];
+    if (s === undefined || s.segment !== segment) {
+      s = new SegmentPositions(segment);
+      this.segments.push(s);
+      s.first = position;
+    }
+    if (s.count % POSITION_INDEX_INTERVAL === 0) {
+      s.sparse.push(position);
+      s.sparse.push(offset);
+    }
+    s.count++;
+    s.last = position;
+    if (position > this.lastPosition) this.lastPosition = position;
+  }
+
+  /** Index into `segments` of the first segment whose last position is >= position. */
+  firstSegmentReaching(position: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = this.segments.length;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid]!.last >= position) {
+        found = mid;
+        hi = mid - 1;
+      } else lo = mid + 1;
+    }
+    return found;
+  }
+
+  /** Index of the last segment whose first position is <= position, or -1. */
+  lastSegmentStartingBy(position: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid]!.first <= position) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  snapshot(): PositionSnapshot[] {
+    return this.segments.map((s) => [s.segment, s.first, s.last, s.count, s.sparse.bytes()]);
+  }
+
+  restore(snapshot: PositionSnapshot[], lastPosition: number): void {
+    for (const [segment, first, last, count, sparse] of snapshot) {
+      const s = new SegmentPositions(segment);
+      s.first = first;
+      s.last = last;
+      s.count = count;
+      s.sparse = GrowableFloat64.fromBytes(sparse);
+      this.segments.push(s);
+    }
+    this.lastPosition = lastPosition;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Group commit: every append framed while the previous batch is being written and
+ * fsynced goes out together in one write and one fsync.
+ *
+ * Owns: the pending batch buffer and the queue of waiting writes.
+ * Concurrency: callers frame records synchronously (`frame`) and then `submit`;
+ * everything framed between two submits belongs to that submit. One flush loop
+ * runs at a time; it swaps buffers, so framing goes on during a flush.
+ * Invariant: batches reach the file in submit order, and `apply` runs for each
+ * write in that order before its promise resolves, so a reader never sees a
+ * position before every lower one.
+ */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { sealFrame } from "../format/record.js";
+import { GROUP_COMMIT_SOFT_LIMIT, RECORD_HEADER_BYTES } from "../limits.js";
+import type { Durability } from "../options.js";
+import type { Log } from "./log.js";
+
+export interface PendingWrite {
+  /** Offset of the write's first record in the batch buffer, and the end of its last. */
+  start: number;
+  end: number;
+  /** Updates the in-memory indexes once the records are durable (or, buffered, written). */
+  apply(batchLocation: number, batch: Uint8Array): void;
+  /** Undoes what the caller reserved when the write is rejected. */
+  abort(): void;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+class Batch {
+  buf = new Uint8Array(64 * 1024);
+  view = new DataView(this.buf.buffer);
+  length = 0;
+  writes: PendingWrite[] = [];
+
+  ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+export class GroupCommit {
+  private filling = new Batch();
+  private flushing = new Batch();
+  private running = false;
+  private scheduled = false;
+  private dirtySinceSync = false;
+  private timer: NodeJS.Timeout | undefined;
+  private drained: (() => void)[] = [];
+
+  constructor(
+    private readonly log: Log,
+    private readonly durability: Durability,
+    flushIntervalMs: number,
+  ) {
+    if (durability === "buffered") {
+      this.timer = setInterval(() => void this.backgroundSync(), flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Where the next record will be framed; pass to `rollback` to drop records framed after it. */
+  mark(): number {
+    return this.filling.length;
+  }
+
+  rollback(mark: number): void {
+    this.filling.length = mark;
+  }
+
+  /** Frames one record with `body` into the pending batch; returns its offset in the batch. */
+  frame(type: number, flags: number, body: Uint8Array): number {
+    const batch = this.filling;
+    const at = batch.length;
+    batch.ensure(RECORD_HEADER_BYTES + body.length);
+    batch.buf.set(body, at + RECORD_HEADER_BYTES);
+    batch.length += sealFrame(batch.buf, batch.view, at, type, flags, body.length);
+    return at;
+  }
+
+  /** Queues the records framed since `write.start`; settles the write's promise when committed. */
+  submit(write: PendingWrite): void {
+    this.filling.writes.push(write);
+    if (this.running) return;
+    if (this.filling.length >= GROUP_COMMIT_SOFT_LIMIT) {
+      void this.run();
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        if (!this.running) void this.run();
+      });
+    }
+  }
+
+  /** Resolves when nothing is pending or being written. */
+  drain(): Promise<void> {
+    if (!this.running && this.filling.writes.length === 0) return Promise.resolve();
+    return new Promise((done) => this.drained.push(done));
+  }
+
+  /** Makes every written byte durable (close, and the buffered-mode timer). */
+  async syncNow(): Promise<void> {
+    if (!this.dirtySinceSync) return;
+    this.dirtySinceSync = false;
+    await this.log.sync();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.filling.writes.length > 0) {
+        const batch = this.filling;
+        this.filling = this.flushing;
+        this.flushing = batch;
+        await this.flush(batch);
+        batch.length = 0;
+        batch.writes = [];
+        // Let the appenders that just resolved frame their next records, so the
+        // next write carries all of them.
+        if (this.durability === "sync") await nextTurn();
+      }
+    } finally {
+      this.running = false;
+      for (const done of this.drained.splice(0)) done();
+    }
+  }
+
+  private async flush(batch: Batch): Promise<void> {
+    let location: number;
+    try {
+      await this.log.makeRoom(batch.length);
+      location = this.log.write(batch.buf, batch.length);
+      this.dirtySinceSync = true;
+      if (this.durability === "sync") {
+        this.dirtySinceSync = false;
+        await this.log.sync();
+      }
+    } catch (err) {
+      this.rejectAll(batch, err);
+      return;
+    }
+    this.log.publish();
+    for (const w of batch.writes) w.apply(location, batch.buf);
+    for (const w of batch.writes) w.resolve();
+  }
+
+  /** A failed batch takes every queued write with it: their checks assumed it would land. */
+  private rejectAll(batch: Batch, err: unknown): void {
+    const queued = this.filling.writes;
+    this.filling.writes = [];
+    this.filling.length = 0;
+    for (const w of batch.writes) w.abort();
+    for (const w of queued) w.abort();
+    for (const w of batch.writes) w.reject(err);
+    for (const w of queued) w.reject(err);
+  }
+
+  private async backgroundSync(): Promise<void> {
+    if (this.running || !this.dirtySinceSync) return;
+    try {
+      await this.syncNow();
+    } catch {
+      // The log is now failed; the next write reports it.
+    }
+  }
+}

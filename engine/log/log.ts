@@ -1,0 +1,181 @@
+/**
+ * The segmented log: an ordered list of segments, of which only the newest (the
+ * active one) is written.
+ *
+ * Owns: the segment files of the directory and the writer's failure state.
+ * Concurrency: one writer (GroupCommit) calls `makeRoom`, `write`, `sync` and
+ * `publish` strictly one batch at a time; readers call `reader.read` and
+ * `cursor` at any moment and only ever see bytes below a segment's committedEnd.
+ * Invariant: records are appended, never modified in place; a failed write or
+ * fsync stops all later writes until the database is reopened (fail-stop),
+ * because after a failed fsync the kernel may have dropped the dirty pages
+ * while reporting a later fsync as successful.
+ */
+import { join } from "node:path";
+import { SeglogError } from "../errors.js";
+import { parseSegmentFileName, segmentFileName } from "../format/constants.js";
+import type { FileSystem } from "../io/file-system.js";
+import { MAX_SEGMENT_NUMBER, SEGMENT_HEADER_BYTES } from "../limits.js";
+import { packLocation } from "./location.js";
+import { RecordReader } from "./record-reader.js";
+import { SegmentCursor } from "./segment-cursor.js";
+import { createSegment, openSegment, type Segment } from "./segment.js";
+
+export class Log {
+  readonly reader: RecordReader;
+  /** Called after a roll, between batches, so the owner can write a checkpoint. */
+  onRoll: (() => Promise<void>) | undefined;
+  private failure: SeglogError | undefined;
+  private readonly byNumber = new Map<number, Segment>();
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly segments: Segment[],
+    private readonly segmentBytes: number,
+    readonly maxBody: number,
+  ) {
+    for (const s of segments) this.byNumber.set(s.number, s);
+    this.reader = new RecordReader((n) => this.segment(n), maxBody);
+  }
+
+  /** Opens every segment of `dir`, creating the first one in an empty writable directory. */
+  static async open(fs: FileSystem, dir: string, segmentBytes: number, maxBody: number, readOnly: boolean): Promise<Log> {
+    const numbers = fs
+      .list(dir)
+      .map(parseSegmentFileName)
+      .filter((n): n is number => n !== undefined)
+      .sort((a, b) => a - b);
+    const segments: Segment[] = [];
+    for (let i = 0; i < numbers.length; i++) {
+      const path = join(dir, segmentFileName(numbers[i]!));
+      const newest = i === numbers.length - 1;
+      const segment = openSegment(fs, path, numbers[i]!, newest && !readOnly);
+      if (segment !== undefined) {
+        segments.push(segment);
+        continue;
+      }
+      if (!newest) throw new SeglogError("CORRUPTION", `${path} has no readable header`, { file: path, offset: 0 });
+      // The crash came while this segment was being created: it holds nothing.
+      if (!readOnly) fs.remove(path);
+    }
+    if (!readOnly && segments.length > 0) {
+      const last = segments[segments.length - 1]!;
+      if (numbers[numbers.length - 1] !== last.number) {
+        // The previous segment becomes the active one again: reopen it writable.
+        last.close();
+        segments[segments.length - 1] = openSegment(fs, last.path, last.number, true)!;
+      }
+    }
+    if (segments.length === 0 && !readOnly) {
+      segments.push(await createSegment(fs, dir, { segmentNumber: 0, generation: 0 }));
+    }
+    return new Log(fs, dir, segments, segmentBytes, maxBody);
+  }
+
+  get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get isEmpty(): boolean {
+    return this.segments.length === 0;
+  }
+
+  segment(number: number): Segment {
+    const s = this.byNumber.get(number);
+    if (s === undefined) throw new SeglogError("CORRUPTION", `segment ${number} is missing from ${this.dir}`, { offset: 0 });
+    return s;
+  }
+
+  cursor(segment: Segment, start: number, end: number): SegmentCursor {
+    return new SegmentCursor(segment, start, end, this.maxBody);
+  }
+
+  get failed(): SeglogError | undefined {
+    return this.failure;
+  }
+
+  checkWritable(): void {
+    if (this.failure !== undefined) {
+      throw new SeglogError("IO_ERROR", `writes are stopped after an I/O error: ${this.failure.message}`, { cause: this.failure.cause });
+    }
+  }
+
+  /** Rolls to a new segment when `bytes` would take the active one past segmentBytes. */
+  async makeRoom(bytes: number): Promise<void> {
+    const active = this.active;
+    if (active.size === SEGMENT_HEADER_BYTES || active.size + bytes <= this.segmentBytes) return;
+    if (active.number >= MAX_SEGMENT_NUMBER) throw new SeglogError("IO_ERROR", "the log has reached its largest segment number");
+    try {
+      await active.handle.sync();
+      const next = await createSegment(this.fs, this.dir, { segmentNumber: active.number + 1, generation: 0 });
+      this.segments.push(next);
+      this.byNumber.set(next.number, next);
+    } catch (err) {
+      throw this.fail(err, "rolling to a new segment");
+    }
+    if (this.onRoll !== undefined) await this.onRoll();
+  }
+
+  /** Writes a batch at the end of the active segment; returns the batch's location. */
+  write(batch: Uint8Array, length: number): number {
+    const active = this.active;
+    const start = active.size;
+    try {
+      active.handle.write(batch, 0, length, start);
+    } catch (err) {
+      throw this.failWrite(active, start, err);
+    }
+    active.size = start + length;
+    return packLocation(active.number, start);
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.active.handle.sync();
+    } catch (err) {
+      throw this.fail(err, "fsync");
+    }
+  }
+
+  /** Makes everything written so far visible to readers. */
+  publish(): void {
+    const active = this.active;
+    active.committedEnd = active.size;
+  }
+
+  /** Bytes of all segments. */
+  diskBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  close(): void {
+    for (const s of this.segments) s.close();
+  }
+
+  /**
+   * A write that ran out of space is cut back so that nothing of it stays; the
+   * database stays open when that works. Any other failure is fail-stop.
+   */
+  private failWrite(active: Segment, start: number, err: unknown): SeglogError {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC") {
+      try {
+        active.handle.truncate(start);
+        return new SeglogError("IO_ERROR", `no space left to append to ${active.path}`, { cause: err, file: active.path, offset: start });
+      } catch {
+        // The cut failed too: fall through to fail-stop.
+      }
+    }
+    return this.fail(err, `write to ${active.path}`);
+  }
+
+  private fail(err: unknown, what: string): SeglogError {
+    if (err instanceof SeglogError && this.failure !== undefined) return err;
+    const cause = err instanceof SeglogError ? err.cause ?? err : err;
+    this.failure = new SeglogError("IO_ERROR", `${what} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    return this.failure;
+  }
+}

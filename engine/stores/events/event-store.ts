@@ -1,0 +1,428 @@
+/**
+ * db.events: optimistic-concurrency appends, stream and global reads, deletes,
+ * truncation, retention and subscriptions over the shared log.
+ *
+ * Owns: the stream table and the position index (both rebuilt from the log or
+ * restored from the checkpoint), and the next global position.
+ * Concurrency: calls check and frame synchronously, in call order, against the
+ * writer's view of each stream, then wait for their group commit; the committed
+ * view (what reads see) changes only in commit order.
+ * Invariant: an append's events are one atomic group in the log; positions grow
+ * along the log; a stream's versions are dense.
+ */
+import { randomUUID } from "node:crypto";
+import { invalidArgument, SeglogError } from "../../errors.js";
+import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
+import { PositionIndex } from "../../index/position-index.js";
+import { StreamState, StreamTable, type StreamEntry } from "../../index/stream-table.js";
+import { offsetOf, segmentOf } from "../../log/location.js";
+import { RECORD_HEADER_BYTES } from "../../limits.js";
+import type * as api from "../../types.js";
+import type { StoreContext } from "../context.js";
+import { decodeEventKey, decodeMeta, encodeEvent, encodeMeta, idHash, MetaOp } from "./event-codec.js";
+import { EventReader } from "./event-reads.js";
+import { findDuplicate, type StreamAppend } from "./idempotency.js";
+import { EventSubscription, iterate } from "./subscription.js";
+import {
+  checkEvents,
+  checkExpectedVersion,
+  checkOptionalObject,
+  checkReadOptions,
+  checkRetention,
+  checkStreamId,
+  checkVersionNumber,
+} from "./validation.js";
+
+export class EventStore implements api.EventStore {
+  readonly table = new StreamTable();
+  readonly positions = new PositionIndex();
+  readonly reader: EventReader;
+  private nextPosition = 0;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  async append(streamId: string, events: api.NewEvent[], options?: { expectedVersion?: api.ExpectedVersion }): Promise<api.AppendResult> {
+    this.ctx.checkWritable();
+    checkStreamId(streamId);
+    checkEvents(events, "events");
+    const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
+    const entry = this.table.getOrCreate(streamId);
+    const duplicate = this.checkExpected(entry, expected, events);
+    if (duplicate !== undefined) return duplicate;
+    const start = this.ctx.commit.mark();
+    const plan = this.frameEvents(entry, events, true, start);
+    await this.submit(start, [plan]);
+    return resultOf(plan);
+  }
+
+  async appendMany(items: { streamId: string; events: api.NewEvent[]; expectedVersion?: api.ExpectedVersion }[]): Promise<api.AppendResult[]> {
+    this.ctx.checkWritable();
+    if (!Array.isArray(items) || items.length === 0) throw invalidArgument("items", "must be a non-empty array");
+    const seen = new Set<string>();
+    const checked = items.map((item, i) => {
+      if (typeof item !== "object" || item === null) throw invalidArgument(`items[${i}]`, "must be an object");
+      const streamId = checkStreamId(item.streamId, `items[${i}].streamId`);
+      if (seen.has(streamId)) throw invalidArgument(`items[${i}].streamId`, `names stream ${streamId} twice`);
+      seen.add(streamId);
+      return { streamId, events: checkEvents(item.events, `items[${i}].events`), expected: checkExpectedVersion(item.expectedVersion, `items[${i}].expectedVersion`) };
+    });
+    // Every check before any framing: one failure writes nothing.
+    const results: (api.AppendResult | undefined)[] = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
+    const start = this.ctx.commit.mark();
+    const plans: StreamAppend[] = [];
+    const fresh = checked.filter((_, i) => results[i] === undefined);
+    const positionMark = this.nextPosition;
+    try {
+      fresh.forEach((c, k) => plans.push(this.frameEvents(this.table.getOrCreate(c.streamId), c.events, k === fresh.length - 1, start)));
+    } catch (err) {
+      for (const p of plans) p.entry.resetWriter();
+      this.nextPosition = positionMark;
+      this.ctx.commit.rollback(start);
+      throw err;
+    }
+    if (plans.length > 0) await this.submit(start, plans);
+    let next = 0;
+    return results.map((r) => r ?? resultOf(plans[next++]!));
+  }
+
+  async deleteStream(streamId: string, options?: { hard?: boolean; expectedVersion?: api.ExpectedVersion }): Promise<void> {
+    this.ctx.checkWritable();
+    checkStreamId(streamId);
+    const o = checkOptionalObject(options, "options");
+    if (o.hard !== undefined && typeof o.hard !== "boolean") throw invalidArgument("options.hard", "must be a boolean");
+    const expected = checkExpectedVersion(o.expectedVersion, "options.expectedVersion");
+    const entry = this.existingForWrite(streamId, false);
+    if (!expectedHolds(entry, expected)) throw wrongExpected(entry, expected);
+    const hard = o.hard === true;
+    entry.writerState = hard ? StreamState.HardDeleted : StreamState.SoftDeleted;
+    await this.writeMeta(entry, encodeMeta(hard ? MetaOp.HardDelete : MetaOp.SoftDelete, streamId));
+  }
+
+  async truncateStream(streamId: string, beforeVersion: number): Promise<void> {
+    this.ctx.checkWritable();
+    checkStreamId(streamId);
+    checkVersionNumber(beforeVersion, "beforeVersion");
+    const entry = this.existingForWrite(streamId, true);
+    await this.writeMeta(entry, encodeMeta(MetaOp.Truncate, streamId, beforeVersion));
+  }
+
+  async setStreamRetention(streamId: string, retention: api.Retention): Promise<void> {
+    this.ctx.checkWritable();
+    checkStreamId(streamId);
+    const r = checkRetention(retention);
+    const entry = this.existingForWrite(streamId, true);
+    await this.writeMeta(entry, encodeMeta(MetaOp.Retention, streamId, r.maxCount, r.maxAgeMs));
+  }
+
+  // ---- reads --------------------------------------------------------------
+
+  async readStream(streamId: string, options?: api.ReadOptions): Promise<api.RecordedEvent[]> {
+    this.ctx.checkOpen();
+    checkStreamId(streamId);
+    return this.reader.readStream(streamId, checkReadOptions(options));
+  }
+
+  async readAll(options?: api.ReadOptions): Promise<api.RecordedEvent[]> {
+    this.ctx.checkOpen();
+    return this.reader.readAll(checkReadOptions(options));
+  }
+
+  iterateStream(streamId: string, options?: api.ReadOptions): AsyncIterable<api.RecordedEvent> {
+    this.ctx.checkOpen();
+    checkStreamId(streamId);
+    const read = checkReadOptions(options);
+    return iterate(read, (r) => this.reader.readStream(streamId, r), (e) => e.version, () => this.ctx.checkOpen());
+  }
+
+  iterateAll(options?: api.ReadOptions): AsyncIterable<api.RecordedEvent> {
+    this.ctx.checkOpen();
+    const read = checkReadOptions(options);
+    return iterate(read, (r) => this.reader.readAll(r), (e) => e.position, () => this.ctx.checkOpen());
+  }
+
+  streamVersion(streamId: string): number {
+    this.ctx.checkOpen();
+    checkStreamId(streamId);
+    return this.table.get(streamId)?.version ?? -1;
+  }
+
+  streamExists(streamId: string): boolean {
+    this.ctx.checkOpen();
+    checkStreamId(streamId);
+    return this.table.get(streamId)?.exists ?? false;
+  }
+
+  hasEvents(): boolean {
+    this.ctx.checkOpen();
+    for (const e of this.table.entries()) {
+      if (e.exists && this.readableCount(e) > 0) return true;
+    }
+    return false;
+  }
+
+  listStreams(options?: { prefix?: string; after?: string; limit?: number }): string[] {
+    this.ctx.checkOpen();
+    const o = checkOptionalObject(options, "options");
+    if (o.prefix !== undefined && typeof o.prefix !== "string") throw invalidArgument("options.prefix", "must be a string");
+    if (o.after !== undefined && typeof o.after !== "string") throw invalidArgument("options.after", "must be a string");
+    if (o.limit !== undefined && !(typeof o.limit === "number" && Number.isSafeInteger(o.limit) && o.limit >= 0)) {
+      throw invalidArgument("options.limit", "must be an integer >= 0");
+    }
+    const prefix = (o.prefix as string | undefined) ?? "";
+    const after = o.after as string | undefined;
+    const limit = (o.limit as number | undefined) ?? Infinity;
+    const ids = this.table.sortedIds();
+    let i = lowerBound(ids, after === undefined ? prefix : after > prefix ? after : prefix);
+    const out: string[] = [];
+    for (; i < ids.length && out.length < limit; i++) {
+      const id = ids[i]!;
+      if (after !== undefined && id <= after) continue;
+      if (!id.startsWith(prefix)) break;
+      out.push(id);
+    }
+    return out;
+  }
+
+  subscribe(options?: { streamId?: string; from?: number | "end" }): api.Subscription {
+    this.ctx.checkOpen();
+    const o = checkOptionalObject(options, "options");
+    const streamId = o.streamId === undefined ? undefined : checkStreamId(o.streamId, "options.streamId");
+    const from = o.from;
+    if (from !== undefined && from !== "end" && !(typeof from === "number" && Number.isSafeInteger(from) && from >= -1)) {
+      throw invalidArgument("options.from", 'must be an integer >= -1 or "end"');
+    }
+    const start = from === "end" ? (streamId === undefined ? this.positions.lastPosition : this.streamVersion(streamId)) : ((from as number | undefined) ?? -1);
+    return new EventSubscription(this.reader, this.ctx.signal, streamId, start, () => this.ctx.isOpen());
+  }
+
+  // ---- counts for stats ----------------------------------------------------
+
+  /** Readable events of a stream right now (reads the log only for age retention). */
+  readableCount(entry: StreamEntry): number {
+    if (!entry.exists) return 0;
+    const lo = entry.readableFrom;
+    if (entry.maxAgeMs < 0) return Math.max(0, entry.version - lo + 1);
+    return this.reader.readStream(entry.id, { from: lo, count: Infinity, backward: false }).length;
+  }
+
+  /** Bytes of event records no read can return any more: what compaction would drop. */
+  garbageBytes(): number {
+    let bytes = 0;
+    for (const entry of this.table.entries()) {
+      const readableFrom = entry.exists ? entry.readableFrom : entry.version + 1;
+      for (let v = entry.baseVersion; v < readableFrom && v <= entry.version; v++) {
+        const location = entry.location(v);
+        if (location >= 0) bytes += RECORD_HEADER_BYTES + this.ctx.log.reader.read(location).body.length;
+      }
+    }
+    return bytes;
+  }
+
+  // ---- recovery and checkpoint --------------------------------------------
+
+  /** Applies one record found in the log at open. */
+  replay(type: number, body: Uint8Array, location: number): void {
+    if (type === RecordType.Event) {
+      const k = decodeEventKey(body);
+      const entry = this.table.getOrCreate(k.streamId);
+      entry.addEvent(k.version, location, idHash(k.id));
+      this.positions.add(k.position, segmentOf(location), offsetOf(location));
+    } else if (type === RecordType.StreamMeta) {
+      const [op, streamId, a, b] = decodeMeta(body);
+      applyMeta(this.table.getOrCreate(streamId), op, a, b);
+    }
+  }
+
+  /** After replay: the writer's view starts at what is committed. */
+  recovered(): void {
+    this.table.resetWriters();
+    this.table.membershipChanged();
+    this.nextPosition = this.positions.lastPosition + 1;
+  }
+
+  checkpoint(): unknown {
+    return { streams: this.table.snapshot(), positions: this.positions.snapshot(), lastPosition: this.positions.lastPosition };
+  }
+
+  restore(section: unknown): void {
+    const s = section as { streams: Parameters<StreamTable["restore"]>[0]; positions: Parameters<PositionIndex["restore"]>[0]; lastPosition: number };
+    this.table.restore(s.streams);
+    this.positions.restore(s.positions, s.lastPosition);
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  /**
+   * Checks the expected version against the writer's view. Returns the original
+   * result when the call repeats events already stored; throws when it conflicts.
+   */
+  private checkExpected(entry: StreamEntry, expected: api.ExpectedVersion, events: api.NewEvent[]): api.AppendResult | undefined {
+    if (entry.writerState === StreamState.HardDeleted) {
+      throw new SeglogError("STREAM_DELETED", `stream ${entry.id} is deleted`, { streamId: entry.id });
+    }
+    const holds = expectedHolds(entry, expected);
+    if (events.every((e) => e.id !== undefined) && (!holds || expected === "any")) {
+      const after = typeof expected === "number" ? expected : undefined;
+      const found = findDuplicate(entry, events, after, (loc) => this.reader.readEvent(loc));
+      if (found === "partial") throw wrongExpected(entry, expected);
+      if (found !== undefined) return found;
+    }
+    if (!holds) throw wrongExpected(entry, expected);
+    return undefined;
+  }
+
+  /** Frames one stream's events into the pending batch and moves the writer's view. */
+  private frameEvents(entry: StreamEntry, events: api.NewEvent[], endsGroup: boolean, rollbackMark: number): StreamAppend {
+    const commit = this.ctx.commit;
+    const now = this.ctx.clock();
+    const firstVersion = entry.writerVersion + 1;
+    const firstPosition = this.nextPosition;
+    const ids: string[] = new Array(events.length);
+    try {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        const id = e.id ?? randomUUID();
+        ids[i] = id;
+        let body: Uint8Array;
+        try {
+          body = encodeEvent(firstPosition + i, entry.id, firstVersion + i, now, id, e.type, e.data, e.metadata, e.tags);
+        } catch (err) {
+          throw new SeglogError("INVALID_ARGUMENT", `events[${i}].data cannot be encoded: ${(err as Error).message}`, { argument: `events[${i}].data`, cause: err });
+        }
+        if (body.length + RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
+          throw new SeglogError("TOO_LARGE", `events[${i}] encodes to ${body.length + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, { streamId: entry.id });
+        }
+        commit.frame(RecordType.Event, endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0, body);
+      }
+    } catch (err) {
+      commit.rollback(rollbackMark);
+      throw err;
+    }
+    this.nextPosition += events.length;
+    entry.writerVersion = firstVersion + events.length - 1;
+    entry.writerState = StreamState.Live;
+    return { entry, firstVersion, firstPosition, ids };
+  }
+
+  /** Hands the framed records to the group commit; indexes move when they are durable. */
+  private submit(start: number, plans: StreamAppend[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.ctx.commit.submit({
+        start,
+        end: this.ctx.commit.mark(),
+        apply: (batchLocation, batch) => this.applyAppend(plans, batchLocation, batch, start),
+        abort: () => {
+          for (const p of plans) p.entry.resetWriter();
+        },
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  private applyAppend(plans: StreamAppend[], batchLocation: number, batch: Uint8Array, start: number): void {
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    const segment = segmentOf(batchLocation);
+    const base = offsetOf(batchLocation);
+    let at = start;
+    for (const p of plans) {
+      const wasLive = p.entry.exists;
+      for (let i = 0; i < p.ids.length; i++) {
+        const offset = base + at;
+        p.entry.addEvent(p.firstVersion + i, batchLocation + at, idHash(p.ids[i]!));
+        this.positions.add(p.firstPosition + i, segment, offset);
+        at += RECORD_HEADER_BYTES + view.getUint32(at, true);
+      }
+      if (!wasLive) this.table.membershipChanged();
+    }
+    this.ctx.signal.notify();
+  }
+
+  private existingForWrite(streamId: string, mustExist: boolean): StreamEntry {
+    const entry = this.table.get(streamId);
+    if (entry === undefined || entry.writerVersion < 0) {
+      throw new SeglogError("STREAM_NOT_FOUND", `stream ${streamId} does not exist`, { streamId });
+    }
+    if (entry.writerState === StreamState.HardDeleted) {
+      throw new SeglogError("STREAM_DELETED", `stream ${streamId} is deleted`, { streamId });
+    }
+    if (mustExist && entry.writerState !== StreamState.Live) {
+      throw new SeglogError("STREAM_NOT_FOUND", `stream ${streamId} does not exist`, { streamId });
+    }
+    return entry;
+  }
+
+  private writeMeta(entry: StreamEntry, body: Uint8Array): Promise<void> {
+    const commit = this.ctx.commit;
+    const start = commit.mark();
+    commit.frame(RecordType.StreamMeta, FLAG_GROUP_END, body);
+    const [op, , a, b] = decodeMeta(body);
+    return new Promise<void>((resolve, reject) => {
+      commit.submit({
+        start,
+        end: commit.mark(),
+        apply: () => {
+          applyMeta(entry, op, a, b);
+          this.table.membershipChanged();
+          this.ctx.signal.notify();
+        },
+        abort: () => entry.resetWriter(),
+        resolve,
+        reject,
+      });
+    });
+  }
+}
+
+function applyMeta(entry: StreamEntry, op: MetaOp, a: number, b: number): void {
+  switch (op) {
+    case MetaOp.SoftDelete:
+    case MetaOp.HardDelete:
+      entry.state = op === MetaOp.SoftDelete ? StreamState.SoftDeleted : StreamState.HardDeleted;
+      entry.minVersion = entry.version + 1;
+      break;
+    case MetaOp.Truncate:
+      entry.minVersion = Math.max(entry.minVersion, Math.min(a, entry.version + 1));
+      break;
+    case MetaOp.Retention:
+      entry.maxCount = a;
+      entry.maxAgeMs = b;
+      break;
+  }
+}
+
+function expectedHolds(entry: StreamEntry, expected: api.ExpectedVersion): boolean {
+  const live = entry.writerState === StreamState.Live && entry.writerVersion >= 0;
+  if (expected === "any") return true;
+  if (expected === "no_stream" || expected === -1) return !live;
+  if (expected === "stream_exists") return live;
+  return entry.writerVersion === expected;
+}
+
+function wrongExpected(entry: StreamEntry, expected: api.ExpectedVersion): SeglogError {
+  return new SeglogError(
+    "WRONG_EXPECTED_VERSION",
+    `stream ${entry.id}: expected version ${String(expected)}, actual ${entry.writerVersion}`,
+    { streamId: entry.id, expected, actual: entry.writerVersion },
+  );
+}
+
+function resultOf(p: StreamAppend): api.AppendResult {
+  const n = p.ids.length;
+  return { streamId: p.entry.id, firstVersion: p.firstVersion, lastVersion: p.firstVersion + n - 1, firstPosition: p.firstPosition, lastPosition: p.firstPosition + n - 1 };
+}
+
+function lowerBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,166 @@
+/**
+ * Damage in sealed (older) segments is not a torn tail: open still succeeds, the
+ * damaged record reads as CORRUPTION, everything untouched stays readable and
+ * verify() names the file and offset. A segment that cannot be interpreted at all
+ * (a garbage header in the middle of the log, a format version from the future)
+ * makes open reject with CORRUPTION, and that rejected open changes no file.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { open, SeglogError } from "../../engine/index.js";
+import {
+  copyDatabase,
+  deleteCheckpoint,
+  findRecord,
+  flipByte,
+  forgeHeaderVersion,
+  hasCheckpoint,
+  listSegments,
+  overwrite,
+  scanRecords,
+} from "../support/damage.js";
+
+type Database = Awaited<ReturnType<typeof open>>;
+type Recorded = Awaited<ReturnType<Database["events"]["readAll"]>>[number];
+
+const SMALL = { segmentBytes: 4096, maxRecordBytes: 1024 };
+const STREAMS = ["victim", "other1", "other2"];
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seglog-sealed-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a rejection, but the call resolved");
+}
+
+async function expectCorruption(p: Promise<unknown>): Promise<void> {
+  const err = await rejection(p);
+  expect(err).toBeInstanceOf(SeglogError);
+  expect((err as SeglogError).code).toBe("CORRUPTION");
+}
+
+let template: string;
+let written: Recorded[];
+
+beforeAll(async () => {
+  template = tempDir();
+  const db = await open(template, SMALL);
+  try {
+    for (let i = 0; i < 72; i++) {
+      const streamId = STREAMS[i % 3]!;
+      // Zero-padded ids: no id is a substring of another, so each finds one record.
+      const id = `${streamId}-${String(i).padStart(3, "0")}`;
+      await db.events.append(streamId, [{ id, type: "Happened", data: { i, text: "x".repeat(100 + (i % 50)), list: [i, null, true] }, metadata: { i }, tags: ["t"] }]);
+    }
+    written = await db.events.readAll();
+  } finally {
+    await db.close();
+  }
+  expect(listSegments(template).length).toBeGreaterThanOrEqual(4);
+  expect(hasCheckpoint(template)).toBe(true);
+});
+
+describe("a damaged record in a sealed segment", () => {
+  for (const checkpoint of ["kept", "deleted"] as const) {
+    test(`when an event body in a sealed segment has flipped bytes (checkpoint ${checkpoint}), open succeeds, that event reads as CORRUPTION, the rest reads and verify() names file and offset`, async () => {
+      const dir = tempDir();
+      copyDatabase(template, dir);
+      const segments = listSegments(dir);
+      // A victim event in the second segment: sealed, not the first, with later
+      // events of its stream in later segments.
+      const inSecond = await scanRecords(segments[1]!);
+      const target = written.find((e) => e.streamId === "victim" && inSecond.some((r) => r.body.includes(Buffer.from(e.id))));
+      expect(target).toBeDefined();
+      const victim = target!;
+      expect(written.some((e) => e.streamId === "victim" && e.version > victim.version)).toBe(true);
+      const record = await findRecord(dir, victim.id);
+      expect(record.file).toBe(segments[1]);
+      flipByte(record.file, record.bodyStart + Math.floor(record.bodyLength / 2), 0x5a);
+      if (checkpoint === "deleted") deleteCheckpoint(dir);
+
+      const db = await open(dir, SMALL);
+      try {
+        const victimEvents = written.filter((e) => e.streamId === "victim");
+        expect(db.events.streamVersion("victim")).toBe(victimEvents[victimEvents.length - 1]!.version);
+
+        // Reads that cross the damaged record reject with CORRUPTION.
+        await expectCorruption(db.events.readStream("victim"));
+        await expectCorruption(db.events.readAll());
+        await expectCorruption(db.events.readAll({ direction: "backward" }));
+
+        // Everything untouched stays readable.
+        expect(await db.events.readStream("victim", { from: victim.version + 1 })).toEqual(victimEvents.filter((e) => e.version > victim.version));
+        expect(await db.events.readStream("victim", { from: 0, count: victim.version })).toEqual(victimEvents.filter((e) => e.version < victim.version));
+        for (const s of ["other1", "other2"]) expect(await db.events.readStream(s)).toEqual(written.filter((e) => e.streamId === s));
+        expect(await db.events.readAll({ from: victim.position + 1 })).toEqual(written.filter((e) => e.position > victim.position));
+        expect(await db.events.readAll({ from: victim.position - 1, direction: "backward" })).toEqual(written.filter((e) => e.position < victim.position).reverse());
+
+        const report = await db.verify();
+        expect(report.ok).toBe(false);
+        expect(report.problems.length).toBeGreaterThanOrEqual(1);
+        const named = report.problems.filter((p) => {
+          const offsets = (p.match(/\d+/g) ?? []).map(Number);
+          return p.includes(path.basename(record.file)) && offsets.some((o) => o >= record.offset && o < record.end);
+        });
+        if (named.length === 0) throw new Error(`no problem names ${path.basename(record.file)} at an offset in [${record.offset}, ${record.end}): ${JSON.stringify(report.problems)}`);
+
+        // The database still takes writes.
+        const res = await db.events.append("other1", [{ id: "late-1", type: "Late", data: { ok: true } }]);
+        expect((await db.events.readStream("other1", { from: res.firstVersion })).map((e) => e.id)).toEqual(["late-1"]);
+      } finally {
+        await db.close();
+      }
+    });
+  }
+});
+
+describe("a segment that cannot be interpreted", () => {
+  function snapshot(dir: string): Map<string, Buffer> {
+    return new Map(listSegments(dir).map((f) => [f, fs.readFileSync(f)]));
+  }
+
+  async function expectOpenRejects(dir: string): Promise<void> {
+    const before = snapshot(dir);
+    await expectCorruption(open(dir, SMALL));
+    // The rejected open changed no segment and left no lock behind: the same answer again.
+    expect(snapshot(dir)).toEqual(before);
+    await expectCorruption(open(dir, SMALL));
+  }
+
+  for (const checkpoint of ["kept", "deleted"] as const) {
+    test(`when a segment in the middle of the log has a garbage header (checkpoint ${checkpoint}), open rejects with CORRUPTION`, async () => {
+      const dir = tempDir();
+      copyDatabase(template, dir);
+      const garbage = Buffer.alloc(32);
+      for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 97 + 13) & 0xff;
+      overwrite(listSegments(dir)[1]!, 0, garbage);
+      if (checkpoint === "deleted") deleteCheckpoint(dir);
+      await expectOpenRejects(dir);
+    });
+
+    for (const which of ["first", "middle", "last"] as const) {
+      test(`when the ${which} segment's header asks for reader format version 99 with a valid header checksum (checkpoint ${checkpoint}), open rejects with CORRUPTION`, async () => {
+        const dir = tempDir();
+        copyDatabase(template, dir);
+        const segments = listSegments(dir);
+        const file = which === "first" ? segments[0]! : which === "middle" ? segments[1]! : segments[segments.length - 1]!;
+        await forgeHeaderVersion(file, 99);
+        if (checkpoint === "deleted") deleteCheckpoint(dir);
+        await expectOpenRejects(dir);
+      });
+    }
+  }
+});
