@@ -10,7 +10,6 @@
 import { resolve } from "node:path";
 import { invalidArgument, SeglogError } from "./errors.js";
 import { loadChecksum } from "./format/checksum.js";
-import { RecordType } from "./format/constants.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
@@ -20,9 +19,8 @@ import { recover } from "./log/recovery.js";
 import { verifyLog } from "./log/verify.js";
 import { SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
 import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
-import { CommitSignal, type StoreContext } from "./stores/context.js";
+import { CommitSignal, type LogStore, type StoreContext } from "./stores/context.js";
 import { EventStore } from "./stores/events/event-store.js";
-import { verifyEventIndex } from "./stores/events/event-verify.js";
 import type * as api from "./types.js";
 
 export async function open(dir: string, options?: OpenOptions): Promise<api.Database> {
@@ -48,6 +46,9 @@ export async function open(dir: string, options?: OpenOptions): Promise<api.Data
 
 class DatabaseImpl implements api.Database, StoreContext {
   readonly events: EventStore;
+  /** Every store on the log, in the order open replays and checkpoints them. */
+  private readonly stores: LogStore[];
+  private readonly storeByType = new Map<number, LogStore>();
   readonly signal = new CommitSignal();
   readonly commit: GroupCommit;
   private state: "open" | "closing" | "closed" = "open";
@@ -64,6 +65,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   ) {
     this.commit = new GroupCommit(log, options.durability, options.flushIntervalMs);
     this.events = new EventStore(this);
+    this.stores = [this.events];
+    for (const store of this.stores) for (const type of store.recordTypes) this.storeByType.set(type, store);
   }
 
   static async start(fs: FileSystem, dir: string, options: ResolvedOptions, lock: DirectoryLock | undefined): Promise<DatabaseImpl> {
@@ -137,7 +140,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   async verify(): Promise<api.VerifyReport> {
     this.checkOpen();
     const scan = verifyLog(this.log);
-    const problems = [...scan.problems, ...verifyEventIndex(this.events, this.log)];
+    const problems = [...scan.problems];
+    for (const store of this.stores) problems.push(...store.verify());
     return { ok: problems.length === 0, records: scan.records, segments: this.log.segments.length, problems };
   }
 
@@ -173,15 +177,16 @@ class DatabaseImpl implements api.Database, StoreContext {
     let startIndex = 0;
     let startOffset = SEGMENT_HEADER_BYTES;
     if (checkpoint !== undefined && this.checkpointMatches(checkpoint)) {
-      this.events.restore(checkpoint.sections.events);
+      for (const store of this.stores) if (checkpoint.sections[store.name] !== undefined) store.restore(checkpoint.sections[store.name]);
       startIndex = segments.findIndex((s) => s.number === checkpoint.logEnd[0]);
       startOffset = checkpoint.logEnd[1];
     }
-    const result = recover(segments, startIndex, startOffset, this.log.maxBody, this.options.readOnly, (type, body, location) => {
-      if (type === RecordType.Event || type === RecordType.StreamMeta) this.events.replay(type, body, location);
-    });
+    // Record types no store claims come from a newer writer's stores; this code skips them.
+    const result = recover(segments, startIndex, startOffset, this.log.maxBody, this.options.readOnly, (type, body, location) =>
+      this.storeByType.get(type)?.replay(type, body, location),
+    );
     this.tornBytesCut = result.tornBytes;
-    this.events.recovered();
+    for (const store of this.stores) store.recovered();
     if (result.tornBytes > 0 && !this.options.readOnly) await this.log.sync();
   }
 
@@ -200,7 +205,7 @@ class DatabaseImpl implements api.Database, StoreContext {
     const body: CheckpointBody = {
       logEnd: [active.number, active.committedEnd],
       segments: this.log.segments.filter((s) => s.number <= active.number).map((s) => [s.number, s.generation]),
-      sections: { events: this.events.checkpoint() },
+      sections: Object.fromEntries(this.stores.map((store) => [store.name, store.checkpoint()])),
     };
     try {
       await writeCheckpoint(this.fs, this.dir, body);

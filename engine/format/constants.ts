@@ -15,7 +15,11 @@ export const enum FileType {
 export const SEGMENT_FORMAT_VERSION = 1;
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
-/** Record types. 1–15 belong to the event store; later stores take their own ranges. */
+/**
+ * Record types. Each store owns a range so stores can add types without meeting:
+ *   1–15 events, 16–31 objects, 32–47 cassettes, 48–63 recordings,
+ *   64–79 contexts, 80–95 byte streams, 96–111 compaction.
+ */
 export const enum RecordType {
   Event = 1,
   StreamMeta = 2,

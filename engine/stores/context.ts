@@ -20,6 +20,24 @@ export interface StoreContext {
 }
 
 /**
+ * What a store tells the database so that open can rebuild it: which record
+ * types it owns, how to apply one found in the log, and its checkpoint section.
+ */
+export interface LogStore {
+  /** Names the store's section in the checkpoint; never changes once released. */
+  readonly name: string;
+  readonly recordTypes: readonly number[];
+  /** Applies a record found in the log at open, in log order. */
+  replay(type: number, body: Uint8Array, location: number): void;
+  /** Called once after replay, before the first write. */
+  recovered(): void;
+  checkpoint(): unknown;
+  restore(section: unknown): void;
+  /** Problems for verify(): index entries that do not read back as they should. */
+  verify(): string[];
+}
+
+/**
  * A level-triggered wake-up for readers that wait for commits. Waiters register
  * synchronously right after a read that found nothing, so no commit can slip
  * between the read and the wait.

@@ -18,7 +18,8 @@ import { StreamState, StreamTable, type StreamEntry } from "../../index/stream-t
 import { offsetOf, segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
-import type { StoreContext } from "../context.js";
+import type { LogStore, StoreContext } from "../context.js";
+import { verifyEventIndex } from "./event-verify.js";
 import { decodeEventKey, decodeMeta, encodeEvent, encodeMeta, idHash, MetaOp } from "./event-codec.js";
 import { EventReader } from "./event-reads.js";
 import { findDuplicate, type StreamAppend } from "./idempotency.js";
@@ -33,7 +34,9 @@ import {
   checkVersionNumber,
 } from "./validation.js";
 
-export class EventStore implements api.EventStore {
+export class EventStore implements api.EventStore, LogStore {
+  readonly name = "events";
+  readonly recordTypes = [RecordType.Event, RecordType.StreamMeta] as const;
   readonly table = new StreamTable();
   readonly positions = new PositionIndex();
   readonly reader: EventReader;
@@ -242,6 +245,10 @@ export class EventStore implements api.EventStore {
     this.table.resetWriters();
     this.table.membershipChanged();
     this.nextPosition = this.positions.lastPosition + 1;
+  }
+
+  verify(): string[] {
+    return verifyEventIndex(this, this.ctx.log);
   }
 
   checkpoint(): unknown {
