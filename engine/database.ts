@@ -13,6 +13,7 @@ import { loadChecksum } from "./format/checksum.js";
 import { readCheckpoint, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
+import { compact, type CompactionHost } from "./compaction/compactor.js";
 import { GroupCommit } from "./log/group-commit.js";
 import { Log } from "./log/log.js";
 import { recover } from "./log/recovery.js";
@@ -55,6 +56,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private closing: Promise<void> | undefined;
   /** Bytes of a torn tail cut at open (reported by stats() as repairedBytes). */
   private tornBytesCut = 0;
+  private compacting: Promise<void> | undefined;
+  private checkpointing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -132,7 +135,7 @@ class DatabaseImpl implements api.Database, StoreContext {
       streams,
       events,
       lastPosition: this.events.positions.lastPosition,
-      garbageBytes: this.events.garbageBytes(),
+      garbageBytes: this.stores.reduce((n, store) => n + store.garbageBytes(), 0),
       repairedBytes: this.tornBytesCut,
     };
   }
@@ -143,6 +146,24 @@ class DatabaseImpl implements api.Database, StoreContext {
     const problems = [...scan.problems];
     for (const store of this.stores) problems.push(...store.verify());
     return { ok: problems.length === 0, records: scan.records, segments: this.log.segments.length, problems };
+  }
+
+  async compact(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<api.CompactionReport> {
+    this.checkWritable();
+    const o = options ?? {};
+    if (typeof o !== "object") throw invalidArgument("options", "must be an object");
+    if (o.onProgress !== undefined && typeof o.onProgress !== "function") throw invalidArgument("options.onProgress", "must be a function");
+    // One compaction at a time: a second call runs after the first.
+    const previous = this.compacting ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => {
+      this.checkWritable();
+      return compact(this.compactionHost(), o.onProgress);
+    });
+    this.compacting = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   close(): Promise<void> {
@@ -156,6 +177,8 @@ class DatabaseImpl implements api.Database, StoreContext {
     if (this.state === "closed") return;
     this.state = "closing";
     try {
+      // A running compaction sees the state and stops at its next chunk.
+      await this.compacting;
       await this.commit.drain();
       this.commit.stop();
       if (!this.options.readOnly && this.log.failed === undefined) {
@@ -200,7 +223,25 @@ class DatabaseImpl implements api.Database, StoreContext {
     return this.log.segments.every((s) => s.number > endSegment || c.segments.some(([n]) => n === s.number));
   }
 
-  private async saveCheckpoint(): Promise<void> {
+  private compactionHost(): CompactionHost {
+    return {
+      fs: this.fs,
+      log: this.log,
+      stores: this.stores,
+      exclusive: (fn) => this.commit.exclusive(fn),
+      saveCheckpoint: () => this.saveCheckpoint(),
+      isOpen: () => this.state === "open",
+    };
+  }
+
+  /** Checkpoints are written one at a time (a roll and a compaction may both ask). */
+  private saveCheckpoint(): Promise<void> {
+    const next = this.checkpointing.then(() => this.writeCheckpointNow());
+    this.checkpointing = next;
+    return next;
+  }
+
+  private async writeCheckpointNow(): Promise<void> {
     const active = this.log.active;
     const body: CheckpointBody = {
       logEnd: [active.number, active.committedEnd],

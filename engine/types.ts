@@ -100,6 +100,7 @@ export interface Health {
 export interface Database {
   readonly dir: string;
   readonly events: EventStore;
+  compact(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<CompactionReport>;
   verify(): Promise<VerifyReport>;
   stats(): Promise<Stats>;
   health(): Health;

@@ -23,6 +23,10 @@ export const CHECKPOINT_FORMAT_VERSION = 1;
 export const enum RecordType {
   Event = 1,
   StreamMeta = 2,
+  /** Written by compaction: a stream's state after the events it dropped. */
+  StreamSnapshot = 3,
+  /** Written by compaction: the highest position ever assigned, so positions never repeat. */
+  PositionFloor = 4,
 }
 
 /** Record flag bits. */

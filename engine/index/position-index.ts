@@ -96,6 +96,19 @@ export class PositionIndex {
     return found;
   }
 
+  /** After compaction rewrote a segment: its entries, rebuilt from the new file (or none left). */
+  replaceSegment(segment: number, rebuilt: SegmentPositions | undefined): void {
+    const i = this.segments.findIndex((s) => s.segment === segment);
+    if (i < 0) return;
+    if (rebuilt === undefined) this.segments.splice(i, 1);
+    else this.segments[i] = rebuilt;
+  }
+
+  /** A position floor written by compaction: positions below it were assigned once. */
+  raiseLastPosition(position: number): void {
+    if (position > this.lastPosition) this.lastPosition = position;
+  }
+
   snapshot(): PositionSnapshot[] {
     return this.segments.map((s) => [s.segment, s.first, s.last, s.count, s.sparse.bytes()]);
   }

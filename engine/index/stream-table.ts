@@ -56,6 +56,9 @@ export class StreamEntry {
 
   /** Records a committed event; a gap before it (damage found at open) becomes DAMAGED. */
   addEvent(version: number, location: number, idHash: number): void {
+    // Below the base: an event that a compaction dropped is still in a segment it
+    // had not swapped yet when it stopped. Its snapshot already accounts for it.
+    if (version < this.baseVersion + this.locations.length) return;
     while (this.baseVersion + this.locations.length < version) {
       this.locations.push(DAMAGED);
       this.idHashes.push(0);
@@ -64,6 +67,17 @@ export class StreamEntry {
     this.idHashes.push(idHash);
     this.version = version;
     if (this.state === StreamState.SoftDeleted) this.state = StreamState.Live;
+  }
+
+  /** Forgets every version below `firstKept` (compaction dropped them from the log). */
+  dropBelow(firstKept: number): void {
+    const drop = Math.min(firstKept, this.baseVersion + this.locations.length) - this.baseVersion;
+    if (drop > 0) {
+      this.locations = GrowableFloat64.fromBytes(this.locations.bytes().subarray(drop * 8));
+      this.idHashes = GrowableUint32.fromBytes(this.idHashes.bytes().subarray(drop * 4));
+    }
+    if (firstKept > this.baseVersion) this.baseVersion = firstKept;
+    if (this.locations.length === 0 && this.version < firstKept - 1) this.version = firstKept - 1;
   }
 
   /** Drops the writer's view back to what is committed (a rejected batch). */

@@ -108,6 +108,22 @@ export class GroupCommit {
     return new Promise((done) => this.drained.push(done));
   }
 
+  /**
+   * Runs `fn` between batches, when no write is in flight (a forced roll).
+   * Writes submitted meanwhile wait and go out right after.
+   */
+  async exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.running) await this.drain();
+    this.running = true;
+    try {
+      await fn();
+    } finally {
+      this.running = false;
+      for (const done of this.drained.splice(0)) done();
+      if (this.filling.writes.length > 0) void this.run();
+    }
+  }
+
   /** Makes every written byte durable (close, and the buffered-mode timer). */
   async syncNow(): Promise<void> {
     if (!this.dirtySinceSync) return;

@@ -41,8 +41,11 @@ export class Log {
 
   /** Opens every segment of `dir`, creating the first one in an empty writable directory. */
   static async open(fs: FileSystem, dir: string, segmentBytes: number, maxBody: number, readOnly: boolean): Promise<Log> {
-    const numbers = fs
-      .list(dir)
+    const names = fs.list(dir);
+    // A `.cleaned` file is a compaction copy that was never swapped in: the
+    // segment it would replace is still whole, so the copy is dropped.
+    if (!readOnly) for (const name of names) if (name.endsWith(".seg.cleaned")) fs.remove(join(dir, name));
+    const numbers = names
       .map(parseSegmentFileName)
       .filter((n): n is number => n !== undefined)
       .sort((a, b) => a - b);
@@ -85,6 +88,30 @@ export class Log {
     const s = this.byNumber.get(number);
     if (s === undefined) throw new SeglogError("CORRUPTION", `segment ${number} is missing from ${this.dir}`, { offset: 0 });
     return s;
+  }
+
+  locationOf(segment: Segment, offset: number): number {
+    return packLocation(segment.number, offset);
+  }
+
+  /**
+   * Puts a rewritten sealed segment in place of the one with its number (the
+   * compaction swap). Synchronous, so no read sees half of it; the old handle
+   * closes because no read is ever in flight across a turn.
+   */
+  replaceSegment(next: Segment): void {
+    const i = this.segments.findIndex((s) => s.number === next.number);
+    if (i < 0 || i === this.segments.length - 1) throw new Error("seglog invariant broken: only sealed segments are replaced");
+    const old = this.segments[i]!;
+    this.segments[i] = next;
+    this.byNumber.set(next.number, next);
+    this.reader.invalidate();
+    old.close();
+  }
+
+  /** Starts a new active segment now (compaction seals the data it wants to clean). */
+  async roll(): Promise<void> {
+    await this.makeRoom(Infinity);
   }
 
   cursor(segment: Segment, start: number, end: number): SegmentCursor {

@@ -45,6 +45,11 @@ export class RecordReader {
     return this.result;
   }
 
+  /** Bytes of the whole frame at `location` (header + body). */
+  frameLength(location: number): number {
+    return this.read(location).body.length + RECORD_HEADER_BYTES;
+  }
+
   /** Forgets the window (after a segment was truncated or swapped). */
   invalidate(): void {
     this.windowSegment = undefined;

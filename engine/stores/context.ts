@@ -35,6 +35,33 @@ export interface LogStore {
   restore(section: unknown): void;
   /** Problems for verify(): index entries that do not read back as they should. */
   verify(): string[];
+
+  // ---- compaction (engine/compaction/) ----------------------------------------
+  /** Called when a compaction plans: decide now what is garbage (a later write only adds garbage). */
+  planCompaction(): void;
+  /** For each record of a sealed segment being rewritten: is it still needed? */
+  keep(type: number, body: Uint8Array, location: number): boolean;
+  /**
+   * Records that describe state which the dropped records carried (for events: a
+   * stream's version after its events are gone). Written at the start of the
+   * first rewritten segment, which is swapped in before any other.
+   */
+  snapshotRecords(): { type: number; body: Uint8Array }[];
+  /** After a segment was swapped: move index entries that point into it. */
+  relocated(relocation: SegmentRelocation): void;
+  /** Bytes of records a compaction would drop now. */
+  garbageBytes(): number;
+}
+
+/**
+ * Where the records of one rewritten segment went: kept records in ascending
+ * old offset, each with its new offset. A location into the segment that is not
+ * listed was dropped.
+ */
+export interface SegmentRelocation {
+  readonly segment: number;
+  /** The new location of `location`, or -1 when that record was dropped. */
+  map(location: number): number;
 }
 
 /**

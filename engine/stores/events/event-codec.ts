@@ -11,6 +11,14 @@
  *   [2, streamId]                         hard delete (tombstone)
  *   [3, streamId, beforeVersion]          truncate
  *   [4, streamId, maxCount, maxAgeMs]     retention (-1 = no rule)
+ *
+ * Stream snapshot (type 3), written by compaction at the start of the first
+ * segment it rewrites; it replaces every stream-metadata record and every event
+ * below firstKept in the rewritten segments:
+ *   [streamId, firstKept, minVersion, state, maxCount, maxAgeMs]
+ *
+ * Position floor (type 4), written by compaction next to the snapshots:
+ *   [lastPosition]
  */
 import { decode, encode } from "../../format/codec.js";
 import { corruption } from "../../errors.js";
@@ -91,6 +99,24 @@ export function encodeMeta(op: MetaOp, streamId: string, a?: number, b?: number)
 export function decodeMeta(body: Uint8Array): [MetaOp, string, number, number] {
   const f = decode(body) as [MetaOp, string, number, number];
   return f;
+}
+
+export type StreamSnapshotBody = [string, number, number, number, number, number];
+
+export function encodeStreamSnapshot(s: StreamSnapshotBody): Uint8Array {
+  return encode(s);
+}
+
+export function decodeStreamSnapshot(body: Uint8Array): StreamSnapshotBody {
+  return decode(body) as StreamSnapshotBody;
+}
+
+export function encodePositionFloor(lastPosition: number): Uint8Array {
+  return encode([lastPosition]);
+}
+
+export function decodePositionFloor(body: Uint8Array): number {
+  return (decode(body) as [number])[0];
 }
 
 /** FNV-1a over UTF-16 code units: the in-memory fingerprint of an event id. */

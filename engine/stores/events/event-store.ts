@@ -18,9 +18,19 @@ import { StreamState, StreamTable, type StreamEntry } from "../../index/stream-t
 import { offsetOf, segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
-import type { LogStore, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { verifyEventIndex } from "./event-verify.js";
-import { decodeEventKey, decodeMeta, encodeEvent, encodeMeta, idHash, MetaOp } from "./event-codec.js";
+import {
+  decodeEventKey,
+  decodeMeta,
+  decodePositionFloor,
+  decodeStreamSnapshot,
+  encodeEvent,
+  encodeMeta,
+  idHash,
+  MetaOp,
+} from "./event-codec.js";
+import { EventCompaction } from "./event-compaction.js";
 import { EventReader } from "./event-reads.js";
 import { findDuplicate, type StreamAppend } from "./idempotency.js";
 import { EventSubscription, iterate } from "./subscription.js";
@@ -36,14 +46,16 @@ import {
 
 export class EventStore implements api.EventStore, LogStore {
   readonly name = "events";
-  readonly recordTypes = [RecordType.Event, RecordType.StreamMeta] as const;
+  readonly recordTypes = [RecordType.Event, RecordType.StreamMeta, RecordType.StreamSnapshot, RecordType.PositionFloor] as const;
   readonly table = new StreamTable();
   readonly positions = new PositionIndex();
   readonly reader: EventReader;
+  private readonly compaction: EventCompaction;
   private nextPosition = 0;
 
   constructor(private readonly ctx: StoreContext) {
     this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
+    this.compaction = new EventCompaction(this.table, this.positions, this.reader, ctx.log, ctx.clock);
   }
 
   // ---- writes -------------------------------------------------------------
@@ -212,17 +224,26 @@ export class EventStore implements api.EventStore, LogStore {
     return this.reader.readStream(entry.id, { from: lo, count: Infinity, backward: false }).length;
   }
 
-  /** Bytes of event records no read can return any more: what compaction would drop. */
+  // ---- compaction (see event-compaction.ts) -----------------------------------
+
+  planCompaction(): void {
+    this.compaction.plan();
+  }
+
+  keep(type: number, body: Uint8Array): boolean {
+    return this.compaction.keep(type, body);
+  }
+
+  snapshotRecords(): { type: number; body: Uint8Array }[] {
+    return this.compaction.snapshotRecords();
+  }
+
+  relocated(relocation: SegmentRelocation): void {
+    this.compaction.relocated(relocation);
+  }
+
   garbageBytes(): number {
-    let bytes = 0;
-    for (const entry of this.table.entries()) {
-      const readableFrom = entry.exists ? entry.readableFrom : entry.version + 1;
-      for (let v = entry.baseVersion; v < readableFrom && v <= entry.version; v++) {
-        const location = entry.location(v);
-        if (location >= 0) bytes += RECORD_HEADER_BYTES + this.ctx.log.reader.read(location).body.length;
-      }
-    }
-    return bytes;
+    return this.compaction.garbageBytes();
   }
 
   // ---- recovery and checkpoint --------------------------------------------
@@ -237,6 +258,16 @@ export class EventStore implements api.EventStore, LogStore {
     } else if (type === RecordType.StreamMeta) {
       const [op, streamId, a, b] = decodeMeta(body);
       applyMeta(this.table.getOrCreate(streamId), op, a, b);
+    } else if (type === RecordType.StreamSnapshot) {
+      const [streamId, firstKept, minVersion, state, maxCount, maxAgeMs] = decodeStreamSnapshot(body);
+      const entry = this.table.getOrCreate(streamId);
+      entry.dropBelow(firstKept);
+      entry.minVersion = Math.max(entry.minVersion, minVersion);
+      entry.state = state;
+      entry.maxCount = maxCount;
+      entry.maxAgeMs = maxAgeMs;
+    } else if (type === RecordType.PositionFloor) {
+      this.positions.raiseLastPosition(decodePositionFloor(body));
     }
   }
 

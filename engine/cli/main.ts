@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * The `seglog` command line. Each command lives in its own file and registers
+ * itself here. Every failure ends as one line on stderr and a non-zero exit:
+ * operators read messages, not stack traces.
+ */
+import { Command, CommanderError } from "commander";
+import { SeglogError } from "../errors.js";
+import { registerDump } from "./dump.js";
+import { registerStats } from "./stats.js";
+import { registerVerify } from "./verify.js";
+
+const program = new Command("seglog")
+  .description("inspect, verify, compact and serve a seglog database")
+  .exitOverride()
+  .showHelpAfterError(false)
+  .configureOutput({ writeErr: (text) => process.stderr.write(text.split("\n")[0]!.trim() ? `${text.split("\n")[0]}\n` : "") });
+
+registerStats(program);
+registerVerify(program);
+registerDump(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeOf(err);
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its one-line message; help and version exit 0.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  const message = err instanceof SeglogError ? `seglog: ${err.code}: ${err.message}` : `seglog: ${(err as Error)?.message ?? String(err)}`;
+  process.stderr.write(`${message.split("\n")[0]}\n`);
+  return 2;
+}
