@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { SeglogError } from "../errors.js";
+import { registerCompact } from "./compact.js";
 import { registerDump } from "./dump.js";
 import { registerStats } from "./stats.js";
 import { registerVerify } from "./verify.js";
@@ -16,6 +17,7 @@ const program = new Command("seglog")
   .showHelpAfterError(false)
   .configureOutput({ writeErr: (text) => process.stderr.write(text.split("\n")[0]!.trim() ? `${text.split("\n")[0]}\n` : "") });
 
+registerCompact(program);
 registerStats(program);
 registerVerify(program);
 registerDump(program);

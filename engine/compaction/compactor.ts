@@ -54,8 +54,11 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
   // Records of types no store claims (a newer writer's) are kept as they are.
   const keep: KeepFn = (type, body, location) => byType.get(type)?.keep(type, body, location) ?? true;
 
+  const snapshots = host.stores.flatMap((s) => s.snapshotRecords());
+  // Old snapshot records are replaced, not reclaimed: alone they are no reason to rewrite.
+  const snapshotTypes = new Set(snapshots.map((r) => r.type));
   const sealed = log.segments.slice(0, -1);
-  const chosen = chooseSegments(log, sealed, keep);
+  const chosen = chooseSegments(log, sealed, (type, body, location) => snapshotTypes.has(type) || keep(type, body, location));
   const total = chosen.reduce((n, s) => n + s.committedEnd, 0);
   let done = 0;
   onProgress?.({ done, total });
@@ -63,7 +66,7 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
   let segmentsRewritten = 0;
   for (let i = 0; i < chosen.length; i++) {
     const segment = log.segment(chosen[i]!.number);
-    const prefix = i === 0 ? host.stores.flatMap((s) => s.snapshotRecords()) : [];
+    const prefix = i === 0 ? snapshots : [];
     const result = await rewriteSegment(fs, log, segment, keep, prefix, (n) => onProgress?.({ done: (done += n), total }), () => !host.isOpen());
     if (result === undefined) throw new SeglogError("CLOSED", "the database was closed during compaction");
     // The swap: one synchronous step, then make the rename durable.
@@ -72,7 +75,7 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
     log.replaceSegment(swapped);
     for (const store of host.stores) store.relocated(result.relocation);
     await fs.syncDirectory(log.dir);
-    recordsDropped += result.recordsDropped;
+    recordsDropped += result.recordsDropped - result.snapshotsReplaced;
     segmentsRewritten++;
   }
   onProgress?.({ done: total, total });

@@ -22,6 +22,8 @@ export const CLEANED_SUFFIX = ".cleaned";
 export interface RewriteResult {
   path: string;
   relocation: Relocation;
+  /** Of the dropped records, those of the types the prefix renews (old snapshots). */
+  snapshotsReplaced: number;
   recordsDropped: number;
   bytesWritten: number;
 }
@@ -44,6 +46,8 @@ export async function rewriteSegment(
   const writer = new OutputBuffer(out.write.bind(out));
   const relocation = new Relocation(segment.number);
   let recordsDropped = 0;
+  let snapshotsReplaced = 0;
+  const renewed = new Set(prefix.map((r) => r.type));
   try {
     writer.append(encodeSegmentHeader({ segmentNumber: segment.number, generation: segment.generation + 1 }));
     for (const r of prefix) writer.frame(r.type, FLAG_GROUP_END, r.body);
@@ -64,6 +68,7 @@ export async function rewriteSegment(
         openGroupLastKept = ends ? -1 : at;
       } else {
         recordsDropped++;
+        if (renewed.has(frame.type)) snapshotsReplaced++;
         if (ends && openGroupLastKept >= 0) writer.closeGroupAt(openGroupLastKept);
         if (ends) openGroupLastKept = -1;
       }
@@ -91,7 +96,7 @@ export async function rewriteSegment(
     fs.remove(path);
     throw err;
   }
-  return { path, relocation, recordsDropped, bytesWritten: writer.position };
+  return { path, relocation, recordsDropped, snapshotsReplaced, bytesWritten: writer.position };
 }
 
 /**

@@ -27,6 +27,22 @@ export const enum RecordType {
   StreamSnapshot = 3,
   /** Written by compaction: the highest position ever assigned, so positions never repeat. */
   PositionFloor = 4,
+  // Objects (engine/stores/objects/object-codec.ts).
+  ObjectBlob = 16,
+  ObjectChunks = 17,
+  ObjectDelete = 18,
+  // Cassettes (engine/stores/cassettes/cassette-codec.ts).
+  CassetteEntry = 32,
+  CassetteDelete = 33,
+  // Recordings (engine/stores/recordings/recording-codec.ts).
+  RecordingSave = 48,
+  RecordingDelete = 49,
+  RecordingClear = 50,
+  // Contexts (engine/stores/contexts/context-codec.ts).
+  ContextSet = 64,
+  ContextDelete = 65,
+  DeltaSet = 66,
+  DeltaDelete = 67,
 }
 
 /** Record flag bits. */

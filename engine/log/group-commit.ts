@@ -54,6 +54,7 @@ export class GroupCommit {
   private dirtySinceSync = false;
   private timer: NodeJS.Timeout | undefined;
   private drained: (() => void)[] = [];
+  private exclusives: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly log: Log,
@@ -85,6 +86,23 @@ export class GroupCommit {
     return at;
   }
 
+  /**
+   * Frames one record whose body is `head` followed by `tail`. A store with a
+   * small header in front of large bytes (an object of up to maxRecordBytes)
+   * would otherwise join the two into a new buffer first and copy the large
+   * part twice; here it is copied once, straight into the batch.
+   */
+  framePair(type: number, flags: number, head: Uint8Array, tail: Uint8Array): number {
+    const batch = this.filling;
+    const at = batch.length;
+    const bodyLength = head.length + tail.length;
+    batch.ensure(RECORD_HEADER_BYTES + bodyLength);
+    batch.buf.set(head, at + RECORD_HEADER_BYTES);
+    batch.buf.set(tail, at + RECORD_HEADER_BYTES + head.length);
+    batch.length += sealFrame(batch.buf, batch.view, at, type, flags, bodyLength);
+    return at;
+  }
+
   /** Queues the records framed since `write.start`; settles the write's promise when committed. */
   submit(write: PendingWrite): void {
     this.filling.writes.push(write);
@@ -109,19 +127,15 @@ export class GroupCommit {
   }
 
   /**
-   * Runs `fn` between batches, when no write is in flight (a forced roll).
-   * Writes submitted meanwhile wait and go out right after.
+   * Runs `fn` between batches, when no write is in flight (a forced roll). A
+   * busy flush loop runs it before its next batch, so a steady stream of
+   * appends cannot starve it; writes submitted meanwhile go out right after.
    */
-  async exclusive(fn: () => Promise<void>): Promise<void> {
-    while (this.running) await this.drain();
-    this.running = true;
-    try {
-      await fn();
-    } finally {
-      this.running = false;
-      for (const done of this.drained.splice(0)) done();
-      if (this.filling.writes.length > 0) void this.run();
-    }
+  exclusive(fn: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.exclusives.push(() => fn().then(resolve, reject));
+      if (!this.running) void this.run();
+    });
   }
 
   /** Makes every written byte durable (close, and the buffered-mode timer). */
@@ -139,7 +153,9 @@ export class GroupCommit {
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (this.filling.writes.length > 0) {
+      for (;;) {
+        for (const fn of this.exclusives.splice(0)) await fn();
+        if (this.filling.writes.length === 0) break;
         const batch = this.filling;
         this.filling = this.flushing;
         this.flushing = batch;

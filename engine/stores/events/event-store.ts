@@ -66,7 +66,18 @@ export class EventStore implements api.EventStore, LogStore {
     checkEvents(events, "events");
     const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
     const entry = this.table.getOrCreate(streamId);
-    const duplicate = this.checkExpected(entry, expected, events);
+    let duplicate: api.AppendResult | undefined;
+    try {
+      duplicate = this.checkExpected(entry, expected, events);
+    } catch (err) {
+      // A retry of an append still in flight: duplicates are found among committed
+      // events, so wait for the stream's writes to land and decide again.
+      const inFlight = entry.writerVersion !== entry.version;
+      if (!(err instanceof SeglogError) || err.code !== "WRONG_EXPECTED_VERSION" || !inFlight || !events.every((e) => e.id !== undefined)) throw err;
+      await this.ctx.commit.drain();
+      this.ctx.checkWritable();
+      duplicate = this.checkExpected(entry, expected, events);
+    }
     if (duplicate !== undefined) return duplicate;
     const start = this.ctx.commit.mark();
     const plan = this.frameEvents(entry, events, true, start);

@@ -1,0 +1,57 @@
+/**
+ * How the object, cassette, recording and context stores write: one record per
+ * call, sized against maxRecordBytes before anything is framed (so a rejected
+ * call writes nothing), then framed and handed to the group commit. Their
+ * indexes change in `apply`, which runs once the record is committed, in commit
+ * order; readers therefore only ever see durable records.
+ */
+import { SeglogError } from "../errors.js";
+import { FLAG_GROUP_END } from "../format/constants.js";
+import { RECORD_HEADER_BYTES } from "../limits.js";
+import type { StoreContext } from "./context.js";
+
+export interface RecordHandlers {
+  /** The record is committed at `location`; `bytes` is its whole frame. */
+  apply(location: number, bytes: number): void;
+  /** The record was not written (its batch failed). */
+  abort(): void;
+}
+
+/**
+ * Frames `head` (+ `tail`) as one record and resolves when it is committed.
+ * Throws TOO_LARGE, before framing, when the record would exceed maxRecordBytes;
+ * `what` names the argument in that message.
+ */
+export function writeRecord(
+  ctx: StoreContext,
+  type: number,
+  head: Uint8Array,
+  tail: Uint8Array | undefined,
+  what: string,
+  handlers: RecordHandlers,
+): Promise<void> {
+  checkRecordSize(ctx, head.length + (tail?.length ?? 0), what);
+  const commit = ctx.commit;
+  const start = commit.mark();
+  if (tail === undefined) commit.frame(type, FLAG_GROUP_END, head);
+  else commit.framePair(type, FLAG_GROUP_END, head, tail);
+  const end = commit.mark();
+  return new Promise<void>((resolve, reject) => {
+    commit.submit({
+      start,
+      end,
+      apply: (batchLocation) => handlers.apply(batchLocation + start, end - start),
+      abort: () => handlers.abort(),
+      resolve,
+      reject,
+    });
+  });
+}
+
+/** TOO_LARGE when a record with a body of `bodyBytes` would exceed maxRecordBytes. */
+export function checkRecordSize(ctx: StoreContext, bodyBytes: number, what: string): void {
+  const bytes = RECORD_HEADER_BYTES + bodyBytes;
+  if (bytes > ctx.maxRecordBytes) {
+    throw new SeglogError("TOO_LARGE", `${what} makes a record of ${bytes} bytes, over maxRecordBytes ${ctx.maxRecordBytes}`, { argument: what });
+  }
+}
