@@ -31,12 +31,12 @@ export interface ErrorDetails {
 
 export class SeglogError extends Error {
   readonly code: ErrorCode;
-  readonly streamId?: string;
-  readonly expected?: unknown;
-  readonly actual?: number;
-  readonly file?: string;
-  readonly offset?: number;
-  readonly argument?: string;
+  declare readonly streamId?: string;
+  declare readonly expected?: unknown;
+  declare readonly actual?: number;
+  declare readonly file?: string;
+  declare readonly offset?: number;
+  declare readonly argument?: string;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });

@@ -27,7 +27,8 @@ import { openSegment, type Segment } from "../log/segment.js";
 import { SEGMENT_HEADER_BYTES } from "../limits.js";
 import type { LogStore } from "../stores/context.js";
 import type { CompactionReport } from "../types.js";
-import { rewriteSegment, type KeepFn } from "./segment-rewriter.js";
+import { rewriteSegment, YIELD_BYTES, type KeepFn } from "./segment-rewriter.js";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { SeglogError } from "../errors.js";
 
 export interface CompactionHost {
@@ -58,7 +59,7 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
   // Old snapshot records are replaced, not reclaimed: alone they are no reason to rewrite.
   const snapshotTypes = new Set(snapshots.map((r) => r.type));
   const sealed = log.segments.slice(0, -1);
-  const chosen = chooseSegments(log, sealed, (type, body, location) => snapshotTypes.has(type) || keep(type, body, location));
+  const chosen = await chooseSegments(log, sealed, (type, body, location) => snapshotTypes.has(type) || keep(type, body, location));
   const total = chosen.reduce((n, s) => n + s.committedEnd, 0);
   let done = 0;
   onProgress?.({ done, total });
@@ -89,10 +90,10 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
  * the choice there: segments after it must not lose records whose replacement
  * snapshot could not be placed before them... so the plan ends at the damage.
  */
-function chooseSegments(log: Log, sealed: Segment[], keep: KeepFn): Segment[] {
+async function chooseSegments(log: Log, sealed: Segment[], keep: KeepFn): Promise<Segment[]> {
   const chosen: Segment[] = [];
   for (const segment of sealed) {
-    const garbage = hasGarbage(log, segment, keep);
+    const garbage = await hasGarbage(log, segment, keep);
     if (garbage === "damaged") break;
     if (garbage) chosen.push(segment);
   }
@@ -100,12 +101,18 @@ function chooseSegments(log: Log, sealed: Segment[], keep: KeepFn): Segment[] {
   return chosen;
 }
 
-function hasGarbage(log: Log, segment: Segment, keep: KeepFn): boolean | "damaged" {
+async function hasGarbage(log: Log, segment: Segment, keep: KeepFn): Promise<boolean | "damaged"> {
   const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
+  let sinceYield = 0;
   while (cursor.examine()) {
     if (cursor.status !== FrameStatus.Ok) return "damaged";
     if (!keep(cursor.frame.type, cursor.body(), log.locationOf(segment, cursor.offset))) return true;
+    sinceYield += cursor.frame.frameLength;
     cursor.advance();
+    if (sinceYield >= YIELD_BYTES) {
+      sinceYield = 0;
+      await nextTurn();
+    }
   }
   return false;
 }

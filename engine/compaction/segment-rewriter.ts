@@ -18,6 +18,8 @@ import { RECORD_HEADER_BYTES, SCAN_CHUNK_BYTES, SEGMENT_HEADER_BYTES } from "../
 import { Relocation } from "./relocation.js";
 
 export const CLEANED_SUFFIX = ".cleaned";
+/** Work between two yields to the event loop: small, so appends wait little. */
+export const YIELD_BYTES = 128 * 1024;
 
 export interface RewriteResult {
   path: string;
@@ -74,7 +76,7 @@ export async function rewriteSegment(
       }
       if (ends) writer.flushIfFull();
       sinceYield += frame.frameLength;
-      if (sinceYield >= SCAN_CHUNK_BYTES) {
+      if (sinceYield >= YIELD_BYTES) {
         onBytes(sinceYield);
         sinceYield = 0;
         // Appends, reads and subscriptions run between chunks.

@@ -69,6 +69,52 @@ export function decodeEventKey(body: Uint8Array): { position: number; streamId: 
   return { position: f[0] as number, streamId: f[1] as string, version: f[2] as number, id: f[4] as string };
 }
 
+/**
+ * Reads the stream id and version of an event body without decoding its data:
+ * compaction asks this of every record it copies. Falls back to a full decode
+ * for encodings it does not expect.
+ */
+export function peekStreamVersion(body: Uint8Array): { streamId: string; version: number } {
+  let at = 1;
+  at += uintLength(body[at]!);
+  const tag = body[at]!;
+  let length: number;
+  if (tag >= 0xa0 && tag <= 0xbf) {
+    length = tag & 0x1f;
+    at += 1;
+  } else if (tag === 0xd9) {
+    length = body[at + 1]!;
+    at += 2;
+  } else if (tag === 0xda) {
+    length = (body[at + 1]! << 8) | body[at + 2]!;
+    at += 3;
+  } else return fullKey(body);
+  const streamId = textDecoder.decode(body.subarray(at, at + length));
+  at += length;
+  const v = body[at]!;
+  if (v < 0x80) return { streamId, version: v };
+  if (v === 0xcc) return { streamId, version: body[at + 1]! };
+  if (v === 0xcd) return { streamId, version: (body[at + 1]! << 8) | body[at + 2]! };
+  if (v === 0xce) return { streamId, version: ((body[at + 1]! << 24) >>> 0) + ((body[at + 2]! << 16) | (body[at + 3]! << 8) | body[at + 4]!) };
+  return fullKey(body);
+}
+
+const textDecoder = new TextDecoder();
+
+function fullKey(body: Uint8Array): { streamId: string; version: number } {
+  const k = decodeEventKey(body);
+  return { streamId: k.streamId, version: k.version };
+}
+
+/** Bytes taken by the msgpack unsigned integer starting with `tag`. */
+function uintLength(tag: number): number {
+  if (tag < 0x80) return 1;
+  if (tag === 0xcc) return 2;
+  if (tag === 0xcd) return 3;
+  if (tag === 0xce) return 5;
+  return 9; // 0xcf or 0xcb
+}
+
 /** Reads the leading position of an event body without decoding the rest. */
 export function peekPosition(body: Uint8Array): number {
   const tag = body[1]!;

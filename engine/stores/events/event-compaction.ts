@@ -16,11 +16,11 @@ import { RecordType } from "../../format/constants.js";
 import { FrameStatus } from "../../format/record.js";
 import { SegmentPositions, type PositionIndex } from "../../index/position-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
-import { DAMAGED, segmentOf } from "../../log/location.js";
+import { DAMAGED, packLocation } from "../../log/location.js";
 import type { Log } from "../../log/log.js";
 import { POSITION_INDEX_INTERVAL, SEGMENT_HEADER_BYTES } from "../../limits.js";
 import type { SegmentRelocation } from "../context.js";
-import { decodeEventKey, encodePositionFloor, encodeStreamSnapshot, peekPosition } from "./event-codec.js";
+import { encodePositionFloor, encodeStreamSnapshot, peekPosition, peekStreamVersion } from "./event-codec.js";
 import type { EventReader } from "./event-reads.js";
 
 export class EventCompaction {
@@ -49,7 +49,7 @@ export class EventCompaction {
 
   keep(type: number, body: Uint8Array): boolean {
     if (type !== RecordType.Event) return false;
-    const k = decodeEventKey(body);
+    const k = peekStreamVersion(body);
     return k.version >= (this.floors.get(k.streamId) ?? 0);
   }
 
@@ -126,11 +126,26 @@ export class EventCompaction {
   }
 }
 
+/**
+ * A stream's locations grow along the log, so the ones in the swapped segment
+ * form one run: find it by binary search instead of visiting every event.
+ */
 function relocateEntry(entry: StreamEntry, relocation: SegmentRelocation): void {
   const data = entry.locations.data;
-  for (let i = 0; i < entry.locations.length; i++) {
+  const n = entry.locations.length;
+  const segmentStart = packLocation(relocation.segment, 0);
+  const nextSegmentStart = packLocation(relocation.segment + 1, 0);
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    // DAMAGED (-1) entries sort below every location and are skipped over.
+    if (data[mid]! < segmentStart) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < n && data[i]! < nextSegmentStart; i++) {
     const location = data[i]!;
-    if (location < 0 || segmentOf(location) !== relocation.segment) continue;
+    if (location < 0) continue;
     const moved = relocation.map(location);
     data[i] = moved >= 0 ? moved : DAMAGED;
   }
