@@ -72,6 +72,6 @@ export class RecordReader {
     const length = Math.max(0, Math.min(want, segment.committedEnd - offset));
     this.windowSegment = segment;
     this.windowStart = offset;
-    this.windowLength = length > 0 ? segment.handle.read(this.window, 0, length, offset) : 0;
+    this.windowLength = length > 0 ? segment.read(this.window, 0, length, offset) : 0;
   }
 }

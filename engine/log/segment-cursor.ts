@@ -69,6 +69,6 @@ export class SegmentCursor {
     }
     const length = Math.min(want, Math.max(0, this.end - this.offset));
     this.chunkStart = this.offset;
-    this.chunkLength = length > 0 ? this.segment.handle.read(this.chunk, 0, length, this.offset) : 0;
+    this.chunkLength = length > 0 ? this.segment.read(this.chunk, 0, length, this.offset) : 0;
   }
 }

@@ -33,6 +33,15 @@ export class Segment {
     return segmentFileName(this.number);
   }
 
+  /** Reads bytes of the segment; a failing read is IO_ERROR (reads never stop the database). */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    try {
+      return this.handle.read(buffer, offset, length, position);
+    } catch (err) {
+      throw new SeglogError("IO_ERROR", `read of ${this.path} at ${position} failed: ${(err as Error).message}`, { cause: err, file: this.path, offset: position });
+    }
+  }
+
   close(): void {
     this.handle.close();
   }
