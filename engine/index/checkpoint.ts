@@ -29,8 +29,17 @@ export interface CheckpointBody {
   logEnd: [number, number];
   /** [segment number, generation] of every segment the sections point into. */
   segments: [number, number][];
+  /**
+   * [length, xxHash32] of the last bytes before logEnd. Open re-reads them: if
+   * they changed (the file was cut or damaged under the checkpoint), the
+   * checkpoint no longer describes the log and a full replay decides instead.
+   */
+  tail: [number, number];
   sections: Record<string, unknown>;
 }
+
+/** How many bytes before logEnd the tail check covers. */
+export const TAIL_CHECK_BYTES = 4096;
 
 export async function writeCheckpoint(fs: FileSystem, dir: string, body: CheckpointBody): Promise<void> {
   const encoded = encode(body);
@@ -65,7 +74,7 @@ export function readCheckpoint(fs: FileSystem, dir: string): CheckpointBody | un
   if (checksum(body) !== view.getUint32(12, true)) return undefined;
   try {
     const decoded = decode(body) as CheckpointBody;
-    if (!Array.isArray(decoded.logEnd) || !Array.isArray(decoded.segments) || typeof decoded.sections !== "object") return undefined;
+    if (!Array.isArray(decoded.logEnd) || !Array.isArray(decoded.segments) || !Array.isArray(decoded.tail) || typeof decoded.sections !== "object") return undefined;
     return decoded;
   } catch {
     return undefined;

@@ -10,6 +10,7 @@ import { FrameStatus } from "../../format/record.js";
 import type { PositionIndex } from "../../index/position-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
 import type { Log } from "../../log/log.js";
+import { followedByValidFrame, resynchronise } from "../../log/recovery.js";
 import { SEGMENT_HEADER_BYTES } from "../../limits.js";
 import type { RecordedEvent } from "../../types.js";
 import { decodeEvent, peekPosition } from "./event-codec.js";
@@ -81,7 +82,9 @@ export class EventReader {
     for (let i = index.firstSegmentReaching(from); i < index.segments.length && out.length < count; i++) {
       const sp = index.segments[i]!;
       const segment = this.log.segment(sp.segment);
-      const start = from <= sp.first ? sp.entryOffset(0) : sp.entryOffset(sp.floorEntry(from));
+      // From the segment's start when the read starts before its first event, so
+      // damage ahead of that event is met, not jumped over.
+      const start = from <= sp.first ? SEGMENT_HEADER_BYTES : sp.entryOffset(sp.floorEntry(from));
       this.scan(sp.segment, start, segment.committedEnd, from, Infinity, now, count, out);
     }
   }
@@ -93,7 +96,7 @@ export class EventReader {
       const sp = index.segments[i]!;
       const segment = this.log.segment(sp.segment);
       for (let entry = sp.floorEntry(from); entry >= 0 && out.length < count; entry--) {
-        const start = sp.entryOffset(entry);
+        const start = entry === 0 ? SEGMENT_HEADER_BYTES : sp.entryOffset(entry);
         const end = entry + 1 < sp.entries ? sp.entryOffset(entry + 1) : segment.committedEnd;
         block.length = 0;
         this.scan(sp.segment, start, end, 0, from, now, Infinity, block);
@@ -102,15 +105,32 @@ export class EventReader {
     }
   }
 
-  /** Collects visible events with lo <= position <= hi from one range of a segment. */
+  /**
+   * Collects visible events with lo <= position <= hi from one range of a segment.
+   * Damage is never skipped silently: the walk resynchronises past a bad frame and
+   * throws CORRUPTION unless the good events around it prove the lost record lies
+   * outside [lo, hi] (the next good position is <= lo, or the last one >= hi).
+   */
   private scan(segmentNumber: number, start: number, end: number, lo: number, hi: number, now: number, count: number, out: RecordedEvent[]): void {
     const segment = this.log.segment(segmentNumber);
     const cursor = this.log.cursor(segment, Math.max(start, SEGMENT_HEADER_BYTES), end);
+    let previous = -1;
+    let damagedAt = -1;
     while (out.length < count && cursor.examine()) {
-      if (cursor.status !== FrameStatus.Ok) throw corruption(segment.path, cursor.offset, "record checksum or frame check failed");
+      if (cursor.status !== FrameStatus.Ok) {
+        if (damagedAt < 0) damagedAt = cursor.offset;
+        const trusted = cursor.status === FrameStatus.Corrupt && followedByValidFrame(cursor, end);
+        if (!resynchronise(cursor, cursor.offset, trusted)) break;
+        continue;
+      }
       if (cursor.frame.type === RecordType.Event) {
         const body = cursor.body();
         const position = peekPosition(body);
+        if (damagedAt >= 0) {
+          if (position > lo && previous < hi) throw corruption(segment.path, damagedAt, "record checksum or frame check failed");
+          damagedAt = -1;
+        }
+        previous = position;
         if (position > hi) return;
         if (position >= lo) {
           const e = decodeEvent(body);
@@ -119,5 +139,6 @@ export class EventReader {
       }
       cursor.advance();
     }
+    if (damagedAt >= 0 && previous < hi) throw corruption(segment.path, damagedAt, "record checksum or frame check failed");
   }
 }
