@@ -27,8 +27,10 @@ const HEADER_BYTES = 16;
 export interface CheckpointBody {
   /** [segment number, offset]: everything before it is reflected in the sections. */
   logEnd: [number, number];
-  /** [segment number, generation] of every segment the sections point into. */
-  segments: [number, number][];
+  /** [segment number, generation, size] of every segment; sealed ones must match exactly. */
+  segments: [number, number, number][];
+  /** Byte order of the typed arrays inside the sections. */
+  littleEndian: boolean;
   /**
    * [length, xxHash32] of the last bytes before logEnd. Open re-reads them: if
    * they changed (the file was cut or damaged under the checkpoint), the

@@ -107,6 +107,11 @@ export class StreamTable {
     return e;
   }
 
+  /** Drops an entry a rejected first append created, so failed calls leave no trace. */
+  forgetIfUnused(entry: StreamEntry): void {
+    if (entry.version < 0 && entry.writerVersion < 0 && entry.state === StreamState.Live) this.streams.delete(entry.id);
+  }
+
   entries(): IterableIterator<StreamEntry> {
     return this.streams.values();
   }

@@ -173,7 +173,7 @@ export class GroupCommit {
   }
 
   private async flush(batch: Batch): Promise<void> {
-    let location: number;
+    let location = -1;
     try {
       await this.log.makeRoom(batch.length);
       location = this.log.write(batch.buf, batch.length);
@@ -183,6 +183,8 @@ export class GroupCommit {
         await this.log.sync();
       }
     } catch (err) {
+      // Rejected writes leave nothing behind: bytes written before a failed fsync are cut.
+      if (location >= 0) this.log.cutBack(location);
       this.rejectAll(batch, err);
       return;
     }

@@ -16,7 +16,7 @@ import { SeglogError } from "../errors.js";
 import { parseSegmentFileName, segmentFileName } from "../format/constants.js";
 import type { FileSystem } from "../io/file-system.js";
 import { MAX_SEGMENT_NUMBER, SEGMENT_HEADER_BYTES } from "../limits.js";
-import { packLocation } from "./location.js";
+import { offsetOf, packLocation, segmentOf } from "./location.js";
 import { RecordReader } from "./record-reader.js";
 import { SegmentCursor } from "./segment-cursor.js";
 import { createSegment, openSegment, type Segment } from "./segment.js";
@@ -162,6 +162,23 @@ export class Log {
       await this.active.handle.sync();
     } catch (err) {
       throw this.fail(err, "fsync");
+    }
+  }
+
+  /**
+   * Best effort after a failed batch: cut the active segment back to where the
+   * batch began, so a reopen does not replay what was rejected. The database is
+   * failed already; a failing cut changes nothing more.
+   */
+  cutBack(batchLocation: number): void {
+    const active = this.active;
+    if (segmentOf(batchLocation) !== active.number) return;
+    const offset = offsetOf(batchLocation);
+    try {
+      active.handle.truncate(offset);
+      active.size = offset;
+    } catch {
+      // Left as is: recovery treats those bytes like any unacknowledged tail.
     }
   }
 

@@ -4,7 +4,7 @@
  * events) cost one read. The window never reaches past a segment's committedEnd,
  * so it can never hold bytes of a record that is still being written.
  */
-import { corruption } from "../errors.js";
+import { corruption, SeglogError } from "../errors.js";
 import { examineFrame, FrameStatus, newFrameView, type FrameView } from "../format/record.js";
 import { READ_WINDOW_BYTES, RECORD_HEADER_BYTES } from "../limits.js";
 import { DAMAGED, offsetOf, segmentOf } from "./location.js";
@@ -32,7 +32,7 @@ export class RecordReader {
   /** Reads the record at `location`; its body is valid until the next read. Throws CORRUPTION. */
   read(location: number): RecordView {
     const segment = location === DAMAGED ? undefined : this.segmentFor(segmentOf(location));
-    if (segment === undefined) throw corruption("(unknown segment)", location, "record lost to damage found at open");
+    if (segment === undefined) throw new SeglogError("CORRUPTION", "record lost to damage found when the log was opened (see verify())");
     const offset = offsetOf(location);
     let frame = this.examine(segment, offset);
     if (frame.status === FrameStatus.Torn && offset + frame.frameLength <= segment.committedEnd) {

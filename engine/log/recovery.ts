@@ -6,10 +6,11 @@
  *   1. Walk each segment from the start point, frame by frame.
  *   2. Records of an atomic group are held back until the group's last record
  *      (flag bit 0) is seen, then replayed together.
- *   3. In the newest segment, the first frame that is torn, or corrupt with no
- *      valid frame right after it, starts the torn tail: the file is cut back to
- *      the start of the open group (only the writer cuts; a read-only open just
- *      stops there).
+ *   3. In the newest segment, a bad frame with no intact frame anywhere after it
+ *      starts the torn tail: the file is cut back to the start of the open group
+ *      (only the writer cuts; a read-only open just stops there). An intact frame
+ *      after it means acknowledged records follow: that is damage, not a tear,
+ *      and nothing is cut.
  *   4. Anywhere else a bad frame is damage: it is reported, never replayed, and
  *      the walk resynchronises on the next valid frame.
  */
@@ -86,13 +87,17 @@ function walkSegment(segment: Segment, from: number, isNewest: boolean, maxBody:
       continue;
     }
     const badOffset = cursor.offset;
-    const nextValid = frame.status === FrameStatus.Corrupt ? followedByValidFrame(cursor, segment.size) : false;
-    if (isNewest && !nextValid) return groupStart;
-    result.damage.push({ file: segment.path, offset: badOffset, reason: frame.status === FrameStatus.Torn ? "record runs past the end of a sealed segment" : "record checksum or frame check failed" });
+    const status = frame.status;
+    const lengthTrusted = status === FrameStatus.Corrupt && followedByValidFrame(cursor, segment.size);
+    // Past the bad frame: the next intact one, by its stated length or byte by byte.
+    const resumed = resynchronise(cursor, badOffset, lengthTrusted);
+    // Nothing intact after it in the newest segment: the torn tail of a crash.
+    if (isNewest && !resumed) return groupStart;
+    result.damage.push({ file: segment.path, offset: badOffset, reason: status === FrameStatus.Torn ? "record runs past the end of a sealed segment" : "record checksum or frame check failed" });
     // The records of a group around damage were acknowledged; keep what is readable.
     for (const r of held) replay(r.type, r.body, r.location);
     held = [];
-    if (!resynchronise(cursor, badOffset, nextValid)) return segment.size;
+    if (!resumed) return segment.size;
     groupStart = cursor.offset;
   }
   if (held.length > 0) {

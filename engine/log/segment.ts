@@ -78,7 +78,11 @@ export function openSegment(fs: FileSystem, path: string, expectedNumber: number
     throw err;
   }
   if (header === undefined) {
+    const size = handle.size();
     handle.close();
+    // Only a file that never got past its header can be a torn creation; a longer
+    // one had a whole header once (it is fsynced before the first record).
+    if (size > SEGMENT_HEADER_BYTES) throw corruption(path, 0, "segment header checksum failed");
     return undefined;
   }
   if (header.segmentNumber !== expectedNumber) {

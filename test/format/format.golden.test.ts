@@ -11,7 +11,10 @@ import { examineFrame, FrameStatus, newFrameView, sealFrame } from "../../engine
 import { decodeSegmentHeader, encodeSegmentHeader } from "../../engine/format/segment-header.js";
 import { SeglogError } from "../../engine/errors.js";
 import { readCheckpoint, writeCheckpoint } from "../../engine/index/checkpoint.js";
-import type { FileSystem } from "../../engine/io/file-system.js";
+import { NodeFileSystem } from "../../engine/io/node-file-system.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { packLocation, offsetOf, segmentOf } from "../../engine/log/location.js";
 import { decodeEvent, encodeEvent, encodeMeta, MetaOp } from "../../engine/stores/events/event-codec.js";
 
@@ -24,9 +27,11 @@ const EVENT_BODY =
   "99 00 a7 6f 72 64 65 72 2d 31 00 cb 42 78 bc fe 56 80 00 00 a2 65 31 a6 50 6c 61 63 65 64 81 a1 6e 01 c0 c0";
 // That body framed as record type 1 (event) with flag bit 0 set (it ends its atomic group).
 const FRAME = `24 00 00 00 e5 8d 80 b7 01 01 00 00 ${EVENT_BODY}`;
-// Checkpoint of an empty database: {logEnd: [0, 32], segments: [[0, 0]], sections: {}}.
+// Checkpoint of an empty database with no store sections:
+// {logEnd: [0, 32], tail: [0, xxHash32 of no bytes], segments: [[0, 0]], sections: {}}.
 const CHECKPOINT =
-  "53 47 4c 47 02 01 01 00 22 00 00 00 64 34 48 42 83 a6 6c 6f 67 45 6e 64 92 00 20 a8 73 65 67 6d 65 6e 74 73 91 92 00 00 a8 73 65 63 74 69 6f 6e 73 80";
+  "53 47 4c 47 02 01 01 00 3d 00 00 00 ff 93 1d 1b 85 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
+  "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80";
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -201,23 +206,38 @@ describe("locations", () => {
 });
 
 describe("checkpoint file", () => {
+  const fs = new NodeFileSystem();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "seglog-golden-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
   test("encodes the documented header and body, and reads back", async () => {
-    const files = new Map<string, Uint8Array>();
-    const fs = {
-      writeFileAtomic: async (path: string, data: Uint8Array) => void files.set(path, data.slice()),
-      exists: (path: string) => files.has(path),
-      readFile: (path: string) => files.get(path)!,
-    } as unknown as FileSystem;
-    const body = { logEnd: [0, 32] as [number, number], segments: [[0, 0]] as [number, number][], sections: {} };
-    await writeCheckpoint(fs, "/db", body);
-    expect(toHex(files.get("/db/checkpoint.ckpt")!)).toBe(CHECKPOINT);
-    expect(readCheckpoint(fs, "/db")).toEqual(body);
+    const body = {
+      logEnd: [0, 32] as [number, number],
+      tail: [0, checksum(new Uint8Array(0))] as [number, number],
+      segments: [[0, 0, 32]] as [number, number, number][],
+      littleEndian: true,
+      sections: {},
+    };
+    expect(body.tail[1]).toBe(0x02cc5d05);
+    await writeCheckpoint(fs, dir, body);
+    expect(toHex(readFileSync(join(dir, "checkpoint.ckpt")))).toBe(CHECKPOINT);
+    expect(readCheckpoint(fs, dir)).toEqual(body);
   });
 
   test("when the checkpoint needs a newer reader, it is ignored (it is derived data)", () => {
     const file = fromHex(CHECKPOINT);
     file[6] = 2;
-    const fs = { exists: () => true, readFile: () => file } as unknown as FileSystem;
-    expect(readCheckpoint(fs, "/db")).toBeUndefined();
+    writeFileSync(join(dir, "checkpoint.ckpt"), file);
+    expect(readCheckpoint(fs, dir)).toBeUndefined();
+  });
+
+  test("when a checkpoint byte is flipped, its checksum fails and it is ignored", () => {
+    const file = fromHex(CHECKPOINT);
+    file[30] ^= 0x01;
+    writeFileSync(join(dir, "checkpoint.ckpt"), file);
+    expect(readCheckpoint(fs, dir)).toBeUndefined();
   });
 });

@@ -25,7 +25,7 @@ type Database = Awaited<ReturnType<typeof open>>;
 type Recorded = Awaited<ReturnType<Database["events"]["readAll"]>>[number];
 
 const SMALL = { segmentBytes: 4096, maxRecordBytes: 1024 };
-const STREAMS = ["victim", "other1", "other2"];
+const STREAMS = ["red", "green", "blue"];
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -74,18 +74,22 @@ beforeAll(async () => {
 });
 
 describe("a damaged record in a sealed segment", () => {
-  for (const checkpoint of ["kept", "deleted"] as const) {
-    test(`when an event body in a sealed segment has flipped bytes (checkpoint ${checkpoint}), open succeeds, that event reads as CORRUPTION, the rest reads and verify() names file and offset`, async () => {
+  for (const placement of ["first", "middle"] as const) for (const checkpoint of ["kept", "deleted"] as const) {
+    test(`when an event body in the ${placement} record of a sealed segment has flipped bytes (checkpoint ${checkpoint}), open succeeds, that event reads as CORRUPTION, the rest reads and verify() names file and offset`, async () => {
       const dir = tempDir();
       copyDatabase(template, dir);
       const segments = listSegments(dir);
-      // A victim event in the second segment: sealed, not the first, with later
-      // events of its stream in later segments.
+      // The victim is in the second segment: sealed, not the first, with later
+      // events of its stream in later segments. Either the segment's first record
+      // (nothing of the segment before it to index) or one with records on both sides.
       const inSecond = await scanRecords(segments[1]!);
-      const target = written.find((e) => e.streamId === "victim" && inSecond.some((r) => r.body.includes(Buffer.from(e.id))));
+      expect(inSecond.length).toBeGreaterThanOrEqual(3);
+      const chosen = inSecond[placement === "first" ? 0 : Math.floor(inSecond.length / 2)]!;
+      const target = written.find((e) => chosen.body.includes(Buffer.from(e.id)));
       expect(target).toBeDefined();
       const victim = target!;
-      expect(written.some((e) => e.streamId === "victim" && e.version > victim.version)).toBe(true);
+      const others = STREAMS.filter((s) => s !== victim.streamId);
+      expect(written.some((e) => e.streamId === victim.streamId && e.version > victim.version)).toBe(true);
       const record = await findRecord(dir, victim.id);
       expect(record.file).toBe(segments[1]);
       flipByte(record.file, record.bodyStart + Math.floor(record.bodyLength / 2), 0x5a);
@@ -93,18 +97,18 @@ describe("a damaged record in a sealed segment", () => {
 
       const db = await open(dir, SMALL);
       try {
-        const victimEvents = written.filter((e) => e.streamId === "victim");
-        expect(db.events.streamVersion("victim")).toBe(victimEvents[victimEvents.length - 1]!.version);
+        const victimEvents = written.filter((e) => e.streamId === victim.streamId);
+        expect(db.events.streamVersion(victim.streamId)).toBe(victimEvents[victimEvents.length - 1]!.version);
 
         // Reads that cross the damaged record reject with CORRUPTION.
-        await expectCorruption(db.events.readStream("victim"));
+        await expectCorruption(db.events.readStream(victim.streamId));
         await expectCorruption(db.events.readAll());
         await expectCorruption(db.events.readAll({ direction: "backward" }));
 
         // Everything untouched stays readable.
-        expect(await db.events.readStream("victim", { from: victim.version + 1 })).toEqual(victimEvents.filter((e) => e.version > victim.version));
-        expect(await db.events.readStream("victim", { from: 0, count: victim.version })).toEqual(victimEvents.filter((e) => e.version < victim.version));
-        for (const s of ["other1", "other2"]) expect(await db.events.readStream(s)).toEqual(written.filter((e) => e.streamId === s));
+        expect(await db.events.readStream(victim.streamId, { from: victim.version + 1 })).toEqual(victimEvents.filter((e) => e.version > victim.version));
+        expect(await db.events.readStream(victim.streamId, { from: 0, count: victim.version })).toEqual(victimEvents.filter((e) => e.version < victim.version));
+        for (const s of others) expect(await db.events.readStream(s)).toEqual(written.filter((e) => e.streamId === s));
         expect(await db.events.readAll({ from: victim.position + 1 })).toEqual(written.filter((e) => e.position > victim.position));
         expect(await db.events.readAll({ from: victim.position - 1, direction: "backward" })).toEqual(written.filter((e) => e.position < victim.position).reverse());
 
@@ -118,8 +122,8 @@ describe("a damaged record in a sealed segment", () => {
         if (named.length === 0) throw new Error(`no problem names ${path.basename(record.file)} at an offset in [${record.offset}, ${record.end}): ${JSON.stringify(report.problems)}`);
 
         // The database still takes writes.
-        const res = await db.events.append("other1", [{ id: "late-1", type: "Late", data: { ok: true } }]);
-        expect((await db.events.readStream("other1", { from: res.firstVersion })).map((e) => e.id)).toEqual(["late-1"]);
+        const res = await db.events.append(others[0]!, [{ id: "late-1", type: "Late", data: { ok: true } }]);
+        expect((await db.events.readStream(others[0]!, { from: res.firstVersion })).map((e) => e.id)).toEqual(["late-1"]);
       } finally {
         await db.close();
       }

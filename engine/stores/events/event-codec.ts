@@ -119,18 +119,13 @@ function uintLength(tag: number): number {
 export function peekPosition(body: Uint8Array): number {
   const tag = body[1]!;
   if (tag < 0x80) return tag;
-  const view = new DataView(body.buffer, body.byteOffset + 2, Math.min(8, body.length - 2));
   switch (tag) {
     case 0xcc:
-      return view.getUint8(0);
+      return body[2]!;
     case 0xcd:
-      return view.getUint16(0);
+      return (body[2]! << 8) | body[3]!;
     case 0xce:
-      return view.getUint32(0);
-    case 0xcf:
-      return Number(view.getBigUint64(0));
-    case 0xcb:
-      return view.getFloat64(0);
+      return body[2]! * 0x1000000 + ((body[3]! << 16) | (body[4]! << 8) | body[5]!);
     default:
       return (decode(body) as number[])[0]!;
   }

@@ -70,6 +70,7 @@ export class EventStore implements api.EventStore, LogStore {
     try {
       duplicate = this.checkExpected(entry, expected, events);
     } catch (err) {
+      this.table.forgetIfUnused(entry);
       // A retry of an append still in flight: duplicates are found among committed
       // events, so wait for the stream's writes to land and decide again.
       const inFlight = entry.writerVersion !== entry.version;
@@ -94,7 +95,7 @@ export class EventStore implements api.EventStore, LogStore {
       const streamId = checkStreamId(item.streamId, `items[${i}].streamId`);
       if (seen.has(streamId)) throw invalidArgument(`items[${i}].streamId`, `names stream ${streamId} twice`);
       seen.add(streamId);
-      return { streamId, events: checkEvents(item.events, `items[${i}].events`), expected: checkExpectedVersion(item.expectedVersion, `items[${i}].expectedVersion`) };
+      return { index: i, streamId, events: checkEvents(item.events, `items[${i}].events`), expected: checkExpectedVersion(item.expectedVersion, `items[${i}].expectedVersion`) };
     });
     // Every check before any framing: one failure writes nothing.
     const results: (api.AppendResult | undefined)[] = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
@@ -103,7 +104,7 @@ export class EventStore implements api.EventStore, LogStore {
     const fresh = checked.filter((_, i) => results[i] === undefined);
     const positionMark = this.nextPosition;
     try {
-      fresh.forEach((c, k) => plans.push(this.frameEvents(this.table.getOrCreate(c.streamId), c.events, k === fresh.length - 1, start)));
+      fresh.forEach((c, k) => plans.push(this.frameEvents(this.table.getOrCreate(c.streamId), c.events, k === fresh.length - 1, start, `items[${c.index}].events`)));
     } catch (err) {
       for (const p of plans) p.entry.resetWriter();
       this.nextPosition = positionMark;
@@ -325,7 +326,7 @@ export class EventStore implements api.EventStore, LogStore {
   }
 
   /** Frames one stream's events into the pending batch and moves the writer's view. */
-  private frameEvents(entry: StreamEntry, events: api.NewEvent[], endsGroup: boolean, rollbackMark: number): StreamAppend {
+  private frameEvents(entry: StreamEntry, events: api.NewEvent[], endsGroup: boolean, rollbackMark: number, argument = "events"): StreamAppend {
     const commit = this.ctx.commit;
     const now = this.ctx.clock();
     const firstVersion = entry.writerVersion + 1;
@@ -340,10 +341,13 @@ export class EventStore implements api.EventStore, LogStore {
         try {
           body = encodeEvent(firstPosition + i, entry.id, firstVersion + i, now, id, e.type, e.data, e.metadata, e.tags);
         } catch (err) {
-          throw new SeglogError("INVALID_ARGUMENT", `events[${i}].data cannot be encoded: ${(err as Error).message}`, { argument: `events[${i}].data`, cause: err });
+          throw new SeglogError("INVALID_ARGUMENT", `${argument}[${i}].data cannot be encoded: ${(err as Error).message}`, { argument: `${argument}[${i}].data`, cause: err });
         }
         if (body.length + RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
-          throw new SeglogError("TOO_LARGE", `events[${i}] encodes to ${body.length + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, { streamId: entry.id });
+          throw new SeglogError("TOO_LARGE", `${argument}[${i}] encodes to ${body.length + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
+            streamId: entry.id,
+            argument: `${argument}[${i}]`,
+          });
         }
         commit.frame(RecordType.Event, endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0, body);
       }
@@ -374,7 +378,6 @@ export class EventStore implements api.EventStore, LogStore {
   }
 
   private applyAppend(plans: StreamAppend[], batchLocation: number, batch: Uint8Array, start: number): void {
-    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
     const segment = segmentOf(batchLocation);
     const base = offsetOf(batchLocation);
     let at = start;
@@ -384,7 +387,8 @@ export class EventStore implements api.EventStore, LogStore {
         const offset = base + at;
         p.entry.addEvent(p.firstVersion + i, batchLocation + at, idHash(p.ids[i]!));
         this.positions.add(p.firstPosition + i, segment, offset);
-        at += RECORD_HEADER_BYTES + view.getUint32(at, true);
+        // The frame's u32 little-endian length leads each record.
+        at += RECORD_HEADER_BYTES + (batch[at]! | (batch[at + 1]! << 8) | (batch[at + 2]! << 16)) + batch[at + 3]! * 0x1000000;
       }
       if (!wasLive) this.table.membershipChanged();
     }
