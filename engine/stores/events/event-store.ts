@@ -98,7 +98,13 @@ export class EventStore implements api.EventStore, LogStore {
       return { index: i, streamId, events: checkEvents(item.events, `items[${i}].events`), expected: checkExpectedVersion(item.expectedVersion, `items[${i}].expectedVersion`) };
     });
     // Every check before any framing: one failure writes nothing.
-    const results: (api.AppendResult | undefined)[] = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
+    let results: (api.AppendResult | undefined)[];
+    try {
+      results = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
+    } catch (err) {
+      for (const c of checked) this.table.forgetIfUnused(this.table.getOrCreate(c.streamId));
+      throw err;
+    }
     const start = this.ctx.commit.mark();
     const plans: StreamAppend[] = [];
     const fresh = checked.filter((_, i) => results[i] === undefined);
