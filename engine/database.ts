@@ -9,8 +9,8 @@
  */
 import { resolve } from "node:path";
 import { invalidArgument, SeglogError } from "./errors.js";
-import { loadChecksum } from "./format/checksum.js";
-import { readCheckpoint, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
+import { checksum, loadChecksum } from "./format/checksum.js";
+import { readCheckpoint, TAIL_CHECK_BYTES, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
 import { compact, type CompactionHost } from "./compaction/compactor.js";
@@ -18,10 +18,15 @@ import { GroupCommit } from "./log/group-commit.js";
 import { Log } from "./log/log.js";
 import { recover } from "./log/recovery.js";
 import { verifyLog } from "./log/verify.js";
-import { SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
+import { MAX_RECORD_BYTES_LIMIT, SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
 import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
 import { CommitSignal, type LogStore, type StoreContext } from "./stores/context.js";
+import { CassetteStore } from "./stores/cassettes/cassette-store.js";
+import { ContextStore } from "./stores/contexts/context-store.js";
 import { EventStore } from "./stores/events/event-store.js";
+import { ObjectStore } from "./stores/objects/object-store.js";
+import { RecordingStore } from "./stores/recordings/recording-store.js";
+import { ByteStreamStore } from "./stores/streams/byte-stream-store.js";
 import type * as api from "./types.js";
 
 export async function open(dir: string, options?: OpenOptions): Promise<api.Database> {
@@ -34,19 +39,36 @@ export async function open(dir: string, options?: OpenOptions): Promise<api.Data
     if (!fs.isDirectory(dir)) throw invalidArgument("dir", `${dir} is not a database directory`);
   } else {
     if (fs.exists(dir) && !fs.isDirectory(dir)) throw invalidArgument("dir", `${dir} is not a directory`);
-    fs.mkdirp(dir);
+    try {
+      fs.mkdirp(dir);
+    } catch (err) {
+      throw new SeglogError("IO_ERROR", `cannot create ${dir}: ${(err as Error).message}`, { cause: err });
+    }
   }
-  const lock = resolved.readOnly ? undefined : fs.lock(dir);
   try {
-    return await DatabaseImpl.start(fs, resolve(dir), resolved, lock);
+    const lock = resolved.readOnly ? undefined : fs.lock(dir);
+    try {
+      return await DatabaseImpl.start(fs, resolve(dir), resolved, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
   } catch (err) {
-    lock?.release();
-    throw err;
+    if (err instanceof SeglogError) throw err;
+    throw new SeglogError("IO_ERROR", `open of ${dir} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 
+/** Checkpoint arrays are the host's typed arrays: a host of the other byte order rebuilds instead. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 class DatabaseImpl implements api.Database, StoreContext {
   readonly events: EventStore;
+  readonly objects: ObjectStore;
+  readonly cassettes: CassetteStore;
+  readonly recordings: RecordingStore;
+  readonly contexts: ContextStore;
+  readonly streams: ByteStreamStore;
   /** Every store on the log, in the order open replays and checkpoints them. */
   private readonly stores: LogStore[];
   private readonly storeByType = new Map<number, LogStore>();
@@ -68,12 +90,19 @@ class DatabaseImpl implements api.Database, StoreContext {
   ) {
     this.commit = new GroupCommit(log, options.durability, options.flushIntervalMs);
     this.events = new EventStore(this);
-    this.stores = [this.events];
+    this.objects = new ObjectStore(this);
+    this.cassettes = new CassetteStore(this);
+    this.recordings = new RecordingStore(this);
+    this.contexts = new ContextStore(this);
+    this.streams = new ByteStreamStore(this);
+    this.stores = [this.events, this.objects, this.cassettes, this.recordings, this.contexts, this.streams];
     for (const store of this.stores) for (const type of store.recordTypes) this.storeByType.set(type, store);
   }
 
   static async start(fs: FileSystem, dir: string, options: ResolvedOptions, lock: DirectoryLock | undefined): Promise<DatabaseImpl> {
-    const log = await Log.open(fs, dir, options.segmentBytes, options.maxRecordBytes, options.readOnly);
+    // Frames are read with the format's own bound, not this open's maxRecordBytes:
+    // a smaller limit today must not turn yesterday's larger records into damage.
+    const log = await Log.open(fs, dir, options.segmentBytes, MAX_RECORD_BYTES_LIMIT, options.readOnly);
     const db = new DatabaseImpl(fs, dir, log, options, lock);
     try {
       await db.recover();
@@ -200,7 +229,7 @@ class DatabaseImpl implements api.Database, StoreContext {
     let startIndex = 0;
     let startOffset = SEGMENT_HEADER_BYTES;
     if (checkpoint !== undefined && this.checkpointMatches(checkpoint)) {
-      for (const store of this.stores) if (checkpoint.sections[store.name] !== undefined) store.restore(checkpoint.sections[store.name]);
+      for (const store of this.stores) store.restore(checkpoint.sections[store.name]);
       startIndex = segments.findIndex((s) => s.number === checkpoint.logEnd[0]);
       startOffset = checkpoint.logEnd[1];
     }
@@ -215,11 +244,24 @@ class DatabaseImpl implements api.Database, StoreContext {
 
   /** A checkpoint is trusted only if every segment it points into is still the same file. */
   private checkpointMatches(c: CheckpointBody): boolean {
+    if (c.littleEndian !== HOST_LITTLE_ENDIAN) return false;
+    // Every store's section must be there: a store added since would otherwise start empty.
+    if (this.stores.some((store) => c.sections[store.name] === undefined)) return false;
     const [endSegment, endOffset] = c.logEnd;
     const end = this.log.segments.find((s) => s.number === endSegment);
     if (end === undefined || end.size < endOffset || endOffset < SEGMENT_HEADER_BYTES) return false;
-    const onDisk = new Map(this.log.segments.map((s) => [s.number, s.generation]));
-    for (const [number, generation] of c.segments) if (onDisk.get(number) !== generation) return false;
+    const [tailLength, tailChecksum] = c.tail;
+    if (tailLength > 0) {
+      const bytes = new Uint8Array(tailLength);
+      if (end.read(bytes, 0, tailLength, endOffset - tailLength) !== tailLength || checksum(bytes) !== tailChecksum) return false;
+    }
+    // Sealed segments must be the very files the checkpoint saw: same generation, same size.
+    const onDisk = new Map(this.log.segments.map((s) => [s.number, s]));
+    for (const [number, generation, size] of c.segments) {
+      const segment = onDisk.get(number);
+      if (segment === undefined || segment.generation !== generation) return false;
+      if (number < endSegment && segment.size !== size) return false;
+    }
     return this.log.segments.every((s) => s.number > endSegment || c.segments.some(([n]) => n === s.number));
   }
 
@@ -243,9 +285,15 @@ class DatabaseImpl implements api.Database, StoreContext {
 
   private async writeCheckpointNow(): Promise<void> {
     const active = this.log.active;
+    const end = active.committedEnd;
+    const tailLength = Math.min(TAIL_CHECK_BYTES, end - SEGMENT_HEADER_BYTES);
+    const tail = new Uint8Array(tailLength);
+    if (tailLength > 0) active.read(tail, 0, tailLength, end - tailLength);
     const body: CheckpointBody = {
-      logEnd: [active.number, active.committedEnd],
-      segments: this.log.segments.filter((s) => s.number <= active.number).map((s) => [s.number, s.generation]),
+      logEnd: [active.number, end],
+      tail: [tailLength, checksum(tail)],
+      segments: this.log.segments.map((s) => [s.number, s.generation, s.committedEnd]),
+      littleEndian: HOST_LITTLE_ENDIAN,
       sections: Object.fromEntries(this.stores.map((store) => [store.name, store.checkpoint()])),
     };
     try {

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The README's test command. Builds dist/ (crash tests run the built engine in child
-// processes), type-checks the tests, runs every jest suite, and ends with one line
-// `tests: N passed, N failed` that CI reads.
+// processes), type-checks the tests, runs every jest suite, then the Durable Streams
+// conformance suite under vitest (vitest.config.ts: one file, test/conformance/), and
+// ends with one line `tests: N passed, N failed` that CI reads, counting both.
+// Arguments go to jest; when there are any, the conformance run is left out unless
+// SEGLOG_CONFORMANCE=1 (SEGLOG_CONFORMANCE=0 leaves it out always).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,8 +34,31 @@ try {
 } catch {
   failed += 1;
 }
-rmSync(outDir, { recursive: true, force: true });
 if (jestStatus !== 0 && failed === 0) failed = 1;
+
+const conformance = process.env.SEGLOG_CONFORMANCE ?? (passArgs.length === 0 ? "1" : "0");
+if (conformance === "1") {
+  const vitestFile = join(outDir, "vitest.json");
+  const vitestStatus = run(process.execPath, [
+    "node_modules/vitest/vitest.mjs",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${vitestFile}`,
+  ]);
+  let vitestFailed = 0;
+  try {
+    const results = JSON.parse(readFileSync(vitestFile, "utf8"));
+    passed += results.numPassedTests;
+    // A file that fails to load (the server did not start) has no failed tests, only a failed suite.
+    vitestFailed = results.numFailedTests || (results.numFailedTestSuites ?? 0);
+  } catch {
+    vitestFailed = 1;
+  }
+  if (vitestStatus !== 0 && vitestFailed === 0) vitestFailed = 1;
+  failed += vitestFailed;
+}
+rmSync(outDir, { recursive: true, force: true });
 finish(passed, failed);
 
 function finish(p, f, why) {

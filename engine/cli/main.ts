@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { SeglogError } from "../errors.js";
 import { registerCompact } from "./compact.js";
 import { registerDump } from "./dump.js";
+import { registerServe } from "./serve.js";
 import { registerStats } from "./stats.js";
 import { registerVerify } from "./verify.js";
 
@@ -21,6 +22,7 @@ registerCompact(program);
 registerStats(program);
 registerVerify(program);
 registerDump(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

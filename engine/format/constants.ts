@@ -43,6 +43,13 @@ export const enum RecordType {
   ContextDelete = 65,
   DeltaSet = 66,
   DeltaDelete = 67,
+  // Byte streams (engine/stores/streams/stream-codec.ts).
+  ByteStreamCreate = 80,
+  ByteStreamChunk = 81,
+  ByteStreamClose = 82,
+  ByteStreamDelete = 83,
+  /** Written by compaction: the highest stream incarnation ever assigned, so numbers never repeat. */
+  ByteStreamFloor = 84,
 }
 
 /** Record flag bits. */

@@ -35,6 +35,12 @@ export class PendingKeys {
     return this.last.get(key);
   }
 
+  /** Whether any key may exist after every framed write; `committed` is the index's count. */
+  anyMayExist(committed: number): boolean {
+    for (const write of this.last.values()) if (write.exists) return true;
+    return this.clears > 0 ? false : committed > 0;
+  }
+
   begin(key: string, exists: boolean, done: Promise<void>): PendingWrite {
     const write = { key, exists, done };
     this.last.set(key, write);

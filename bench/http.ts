@@ -1,0 +1,220 @@
+/**
+ * HTTP byte streams: `seglog serve` against the reference server,
+ * @durable-streams/server in file-backed mode (it fsyncs every append, as
+ * seglog's default "sync" durability does), on the same machine in the same
+ * run. Each server runs in its own child process on a fresh directory; this
+ * process is the load generator (node:http with keep-alive connections).
+ *
+ * Workloads (each timed for --seconds, both servers back to back):
+ *   append, own streams   16 writers, one stream each, 256-byte bodies
+ *   append, one stream    16 writers on the same stream, 256-byte bodies
+ *   catch-up read         reading a 5 MiB stream of 256-byte appends from the start to the tail
+ *   tail read             16 readers fetching the last 16 appends again and again
+ * Reported: operations/s, MB/s, p50/p99 latency, and seglog / reference ratios.
+ * Run: `npm run build && node dist/bench/http.js` (`--seconds 2` for a quick run).
+ * Writes bench/results/http.json and the "## HTTP byte streams" section of docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeDocSection } from "./http-report.js";
+
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
+const SECONDS = Number(values.seconds);
+const WRITERS = 16;
+const BODY = Buffer.alloc(256, "x");
+const FILL_APPENDS = 20_480;
+
+interface Subject {
+  name: string;
+  start(dir: string): Promise<{ child: ChildProcess; base: string }>;
+}
+
+const SUBJECTS: Subject[] = [
+  { name: "seglog serve", start: (dir) => launch(["dist/engine/cli/main.js", "serve", join(dir, "db"), "--port", "0"]) },
+  {
+    name: "@durable-streams/server (file-backed)",
+    start: (dir) =>
+      launch([
+        "--input-type=module",
+        "-e",
+        `import { DurableStreamTestServer } from "@durable-streams/server";
+         const server = new DurableStreamTestServer({ port: 0, dataDir: ${JSON.stringify(join(dir, "ref"))} });
+         const url = await server.start();
+         console.log("at " + url + "/v1/stream/");
+         process.on("SIGTERM", async () => { await server.stop(); process.exit(0); });`,
+      ]),
+  },
+];
+
+export interface Measurement {
+  workload: string;
+  subject: string;
+  ops: number;
+  opsPerSec: number;
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+type Workload = { name: string; run(base: string, agent: Agent): Promise<{ ops: number; bytes: number; latencies: number[]; seconds: number }> };
+
+const WORKLOADS: Workload[] = [
+  { name: "append, own streams", run: (base, agent) => appendLoad(base, agent, false) },
+  { name: "append, one stream", run: (base, agent) => appendLoad(base, agent, true) },
+  { name: "catch-up read", run: catchUpLoad },
+  { name: "tail read", run: tailLoad },
+];
+
+const results: Measurement[] = [];
+for (const workload of WORKLOADS) {
+  for (const subject of SUBJECTS) {
+    const dir = mkdtempSync(join(tmpdir(), "seglog-bench-http-"));
+    const { child, base } = await subject.start(dir);
+    const agent = new Agent({ keepAlive: true, maxSockets: WRITERS * 2 });
+    try {
+      const r = await workload.run(base, agent);
+      const m = summarize(workload.name, subject.name, r);
+      results.push(m);
+      console.log(`${workload.name.padEnd(20)} ${subject.name.padEnd(40)} ${m.opsPerSec.toFixed(0).padStart(8)} ops/s ${m.mbPerSec.toFixed(1).padStart(7)} MB/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms`);
+    } finally {
+      agent.destroy();
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const report = { bench: "http", node: process.version, cpus: cpus().length, seconds: SECONDS, writers: WRITERS, bodyBytes: BODY.length, results };
+mkdirSync("bench/results", { recursive: true });
+writeFileSync("bench/results/http.json", `${JSON.stringify(report, null, 2)}\n`);
+writeDocSection("docs/benchmarks.md", report);
+console.log("wrote bench/results/http.json and the HTTP byte streams section of docs/benchmarks.md");
+
+// ---- workloads ------------------------------------------------------------------
+
+async function appendLoad(base: string, agent: Agent, shared: boolean): Promise<{ ops: number; bytes: number; latencies: number[]; seconds: number }> {
+  const streams = Array.from({ length: WRITERS }, (_, w) => `${base}/append-${shared ? 0 : w}`);
+  for (const url of new Set(streams)) await call(agent, "PUT", url, undefined);
+  return timed(WRITERS, async (w, record) => {
+    const t0 = performance.now();
+    await call(agent, "POST", streams[w]!, BODY);
+    record(performance.now() - t0, BODY.length);
+  });
+}
+
+async function catchUpLoad(base: string, agent: Agent): Promise<{ ops: number; bytes: number; latencies: number[]; seconds: number }> {
+  const url = `${base}/catch-up`;
+  await fill(agent, url);
+  return timed(1, async (_w, record) => {
+    const t0 = performance.now();
+    let offset = "-1";
+    let bytes = 0;
+    for (;;) {
+      const res = await call(agent, "GET", `${url}?offset=${offset}`, undefined);
+      bytes += res.body.length;
+      offset = res.headers["stream-next-offset"] as string;
+      if (res.headers["stream-up-to-date"] === "true") break;
+    }
+    record(performance.now() - t0, bytes);
+  });
+}
+
+async function tailLoad(base: string, agent: Agent): Promise<{ ops: number; bytes: number; latencies: number[]; seconds: number }> {
+  const url = `${base}/tail`;
+  const offsets = await fill(agent, url);
+  const from = offsets[offsets.length - 17]!;
+  return timed(WRITERS, async (_w, record) => {
+    const t0 = performance.now();
+    const res = await call(agent, "GET", `${url}?offset=${from}`, undefined);
+    record(performance.now() - t0, res.body.length);
+  });
+}
+
+/** FILL_APPENDS appends of BODY, 16 at a time; returns every offset issued, in order. */
+async function fill(agent: Agent, url: string): Promise<string[]> {
+  await call(agent, "PUT", url, undefined);
+  const offsets: string[] = [];
+  for (let i = 0; i < FILL_APPENDS; i += WRITERS) {
+    // Sequential batches keep the offsets in order; within a batch they are sorted.
+    const batch = await Promise.all(Array.from({ length: WRITERS }, () => call(agent, "POST", url, BODY)));
+    offsets.push(...batch.map((r) => r.headers["stream-next-offset"] as string).sort());
+  }
+  return offsets;
+}
+
+// ---- measuring ------------------------------------------------------------------
+
+async function timed(workers: number, step: (worker: number, record: (ms: number, bytes: number) => void) => Promise<void>) {
+  const latencies: number[] = [];
+  let bytes = 0;
+  const record = (ms: number, n: number): void => {
+    latencies.push(ms);
+    bytes += n;
+  };
+  // Warm up for a fifth of the time, then measure.
+  for (const [seconds, keep] of [[SECONDS / 5, false], [SECONDS, true]] as const) {
+    const end = performance.now() + seconds * 1000;
+    latencies.length = 0;
+    bytes = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: workers }, async (_, w) => {
+      while (performance.now() < end) await step(w, record);
+    }));
+    if (keep) return { ops: latencies.length, bytes, latencies: [...latencies], seconds: (performance.now() - t0) / 1000 };
+  }
+  throw new Error("unreachable");
+}
+
+function summarize(workload: string, subject: string, r: { ops: number; bytes: number; latencies: number[]; seconds: number }): Measurement {
+  const sorted = r.latencies.sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100;
+  return { workload, subject, ops: r.ops, opsPerSec: r.ops / r.seconds, mbPerSec: r.bytes / r.seconds / 1e6, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+// ---- HTTP and processes -----------------------------------------------------------
+
+function call(agent: Agent, method: string, url: string, body: Buffer | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+    if (body !== undefined) headers["content-length"] = String(body.length);
+    const req = request(url, { method, agent, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => parts.push(chunk));
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300) reject(new Error(`${method} ${url}: ${status} ${Buffer.concat(parts).toString()}`));
+        else resolve({ status, headers: res.headers, body: Buffer.concat(parts) });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function launch(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      out += chunk;
+      const m = /at (http:\/\/\S+\/v1\/stream)\//.exec(out);
+      if (m !== null) resolve({ child, base: m[1]! });
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: the event store against better-sqlite3, lmdb-js and a plain
+ * append-only file (the limit), workload by workload, side by side in one run.
+ *
+ * Every (store, workload) pair runs in a child process of its own
+ * (bench/child.ts), one at a time, so no two stores share a heap or compete for
+ * the two cores. Prints the tables, writes the JSON and, for a full run,
+ * rewrites the "Event store vs SQLite and LMDB" section of docs/benchmarks.md.
+ *
+ *   node dist/bench/run.js [--quick] [--only a,b,e] [--subjects seglog,lmdb]
+ *                          [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc]
+ *
+ * --quick: fewer events (under a minute); writes bench/results/latest-quick.json
+ * and leaves the doc alone unless --doc is given, so a development run never
+ * replaces the published full run. A full run writes bench/results/latest.json
+ * and the doc section (unless --no-doc).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { dataBytesOf, makeEvent, STREAMS, streamIdOf } from "./data.js";
+import { sectionText, writeSection } from "./doc-section.js";
+import { eventsFor, FULL, QUICK, type Sizes } from "./plan.js";
+import { checkTargets, fix, footprintTable, int, targetsTable, throughputTable, type Entry, type Meta } from "./report.js";
+import { encodeRecord } from "./subjects/record-codec.js";
+import { SUBJECT_NAMES, type SubjectName } from "./subjects/subject.js";
+import { WORKLOADS } from "./workloads/index.js";
+import type { Workload } from "./workloads/workload.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+const CHILD_TIMEOUT_MS = 15 * 60 * 1000;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    subjects: { type: "string" },
+    "open-events": { type: "string" },
+    dir: { type: "string" },
+    doc: { type: "boolean" },
+    "no-doc": { type: "boolean", default: false },
+  },
+});
+
+const quick = values.quick === true;
+const sizes: Sizes = { ...(quick ? QUICK : FULL) };
+if (values["open-events"] !== undefined) sizes.open = values["open-events"].split(",").map(Number);
+const subjects = (values.subjects?.split(",") ?? SUBJECT_NAMES) as SubjectName[];
+for (const s of subjects) if (!SUBJECT_NAMES.includes(s)) throw new Error(`unknown subject ${s}; known: ${SUBJECT_NAMES.join(", ")}`);
+const letters = values.only?.split(",");
+const writeDoc = values["no-doc"] ? false : (values.doc ?? !quick);
+const root = values.dir ?? join(tmpdir(), `seglog-bench-${process.pid}`);
+
+const selected = WORKLOADS.filter((w) => {
+  if (letters === undefined) return true;
+  if (w.id === "prepare-reads") return letters.some((l) => ["e", "f", "g"].includes(l));
+  if (w.id === "prepare-open") return letters.includes("h") || letters.includes("i") || letters.includes("j");
+  if (w.id === "open") return letters.some((l) => ["h", "i", "j"].includes(l));
+  return letters.includes(w.letter);
+});
+
+const loadStart = loadavg();
+const started = Date.now();
+rmSync(root, { recursive: true, force: true });
+mkdirSync(root, { recursive: true });
+const entries: Entry[] = [];
+try {
+  for (const w of selected) {
+    const runs = w.id === "prepare-open" || w.id === "open" ? sizes.open : [undefined];
+    for (const openSize of runs) {
+      for (const subject of subjects) entries.push(await runChild(w, subject, openSize));
+      // Drop databases as soon as nothing else reads them.
+      if (w.id === "read-all") for (const s of subjects) rmSync(dirFor("prepare-reads", s), { recursive: true, force: true });
+      if (w.id === "open") for (const s of subjects) rmSync(dirFor("open", s, openSize), { recursive: true, force: true });
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+const meta: Meta = {
+  mode: quick ? "quick" : "full",
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryBytes: totalmem(), platform: platform(), release: release(), loadStart, loadEnd: loadavg() },
+  node: process.version,
+  commit: gitCommit(),
+  recordBytes: meanRecordBytes(),
+  dataBytes: Math.round(dataBytesOf(makeEvent(123456))),
+  sizes: { ...sizes },
+  durationSeconds: (Date.now() - started) / 1000,
+};
+
+const checks = checkTargets(entries);
+console.log(`\nseglog event store vs better-sqlite3, lmdb-js and a plain file — ${meta.mode} run, ${meta.machine.cpu} × ${meta.machine.cores}, Node ${meta.node}, ${meta.commit.sha.slice(0, 12)}${meta.commit.dirty ? "+dirty" : ""}`);
+console.log(`MB/s = events/s × ${meta.recordBytes} B (the plain file's record); seglog ÷ store > 1: seglog faster.\n`);
+console.log(throughputTable(entries, meta.recordBytes));
+console.log("");
+console.log(footprintTable(entries));
+console.log("");
+console.log(targetsTable(checks));
+for (const e of entries.filter((x) => x.error !== undefined)) console.log(`\n${e.subject} ${e.workload} failed:\n${e.error}`);
+
+const jsonPath = join(repo, "bench", "results", quick ? "latest-quick.json" : "latest.json");
+mkdirSync(dirname(jsonPath), { recursive: true });
+writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries }, null, 2)}\n`);
+console.log(`\nwrote ${jsonPath}`);
+if (writeDoc) {
+  const docPath = join(repo, "docs", "benchmarks.md");
+  writeSection(docPath, sectionText(meta, entries));
+  console.log(`updated "Event store vs SQLite and LMDB" in ${docPath}`);
+}
+if (entries.some((e) => e.error !== undefined)) process.exitCode = 1;
+
+// ---- helpers ------------------------------------------------------------------
+
+function dirFor(workloadId: string, subject: string, openSize?: number): string {
+  if (workloadId === "prepare-reads" || workloadId.startsWith("read-")) return join(root, `${subject}-reads`);
+  if (workloadId === "prepare-open" || workloadId === "open") return join(root, `${subject}-open-${openSize}`);
+  return join(root, `${subject}-${workloadId}`);
+}
+
+async function runChild(w: Workload, subject: SubjectName, openSize: number | undefined): Promise<Entry> {
+  const events = eventsFor(sizes, w.id, openSize ?? sizes.open[0]!);
+  const dir = dirFor(w.id, subject, openSize);
+  const loadBefore = loadavg()[0]!;
+  const t0 = Date.now();
+  const args = ["--expose-gc", join(here, "child.js"), "--subject", subject, "--workload", w.id, "--dir", dir, "--events", String(events)];
+  const { code, stdout } = await spawnChild(args);
+  const wallSeconds = (Date.now() - t0) / 1000;
+  if (w.uses === undefined && !w.id.startsWith("prepare-")) rmSync(dir, { recursive: true, force: true });
+  const line = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+  const base = { workload: w.id, letter: w.letter, title: w.title, subject, events, loadBefore, wallSeconds };
+  let entry: Entry;
+  if (line === undefined) {
+    entry = { ...base, ok: false, error: `child exited with ${code} and printed no result` };
+  } else {
+    const parsed = JSON.parse(line) as { ok: boolean; result?: Entry["result"]; settings?: Record<string, string>; unsupported?: string; error?: string };
+    entry = { ...base, ok: parsed.ok, result: parsed.result, settings: parsed.settings, unsupported: parsed.unsupported, error: parsed.error };
+  }
+  progress(w, entry);
+  return entry;
+}
+
+function spawnChild(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    // Only this child, by its own handle, if it hangs.
+    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout });
+    });
+  });
+}
+
+function progress(w: Workload, e: Entry): void {
+  const label = `${w.letter === "" ? "  " : `(${w.letter})`} ${w.id.padEnd(24)} ${e.subject.padEnd(10)}`;
+  const r = e.result;
+  let what: string;
+  if (!e.ok) what = e.unsupported !== undefined ? `n/a (${e.unsupported})` : "FAILED";
+  else if (w.id === "open") what = `open ${fix(r!.extra!.openMedianMs as number, 2)} ms, ${fix(r!.extra!.bytesPerEvent as number, 1)} B/event, RSS ${fix((r!.extra!.rssBytesPerMillion as number) / 1e6, 1)} MB/1M`;
+  else if (w.id.startsWith("prepare-")) what = `${int(e.events)} events in ${fix(r!.seconds, 1)} s`;
+  else what = `${int(r!.events / r!.seconds).padStart(10)} events/s  p50 ${fix(r!.p50Ms, 3)} ms  p99 ${fix(r!.p99Ms, 3)} ms`;
+  process.stderr.write(`${label} ${what}  [${fix(e.wallSeconds, 1)} s, load ${fix(e.loadBefore, 2)}]\n`);
+}
+
+function gitCommit(): { sha: string; dirty: boolean } {
+  try {
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: repo, encoding: "utf8" }).trim() !== "";
+    return { sha, dirty };
+  } catch {
+    return { sha: "unknown", dirty: false };
+  }
+}
+
+/** Mean size of the plain file's record over a sample of the workload's events. */
+function meanRecordBytes(): number {
+  let total = 0;
+  const n = 1000;
+  for (let k = 0; k < n; k++) {
+    const i = k * 197;
+    total += encodeRecord(streamIdOf(i % STREAMS), Math.floor(i / STREAMS), Date.now(), randomUUID(), makeEvent(i)).length;
+  }
+  return Math.round(total / n);
+}

@@ -1,0 +1,51 @@
+/**
+ * Reading a request body with a bound. A body that announces (Content-Length)
+ * or turns out (chunked) to be larger than the bound is refused with
+ * `PayloadTooLarge` before it is held in memory whole; the route answers 413
+ * and the connection is closed, so the rest of the upload is never read.
+ */
+import type { IncomingMessage } from "node:http";
+
+export class PayloadTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body is larger than ${limit} bytes`);
+  }
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const announced = Number(req.headers["content-length"]);
+  if (Number.isFinite(announced) && announced > limit) return Promise.reject(new PayloadTooLarge(limit));
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(new PayloadTooLarge(limit));
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+    };
+    const onAborted = (): void => onError(new Error("the client aborted the request"));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
+}

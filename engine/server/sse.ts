@@ -1,0 +1,88 @@
+/**
+ * GET ?live=sse: catch-up then live, as Server-Sent Events.
+ *
+ *   event: data        the bytes of one read (whole messages), then
+ *   event: control     {"streamNextOffset", "streamCursor", "upToDate"?} — or,
+ *                      at the tail of a closed stream, {"streamNextOffset",
+ *                      "streamClosed": true} as the last event before the
+ *                      connection ends.
+ *
+ * Every data event is followed by its control event. Text and JSON streams
+ * send their text, one `data:` line per line of it (every CR, LF or CRLF
+ * starts a new `data:` line, so payload bytes can never end an event or forge
+ * one); other content types send base64 and say so in
+ * Stream-SSE-Data-Encoding. The connection ends after about a minute (clients
+ * reconnect from the last streamNextOffset), when the client leaves, or when
+ * the server shuts down; comments keep it alive meanwhile.
+ */
+import type { ServerResponse } from "node:http";
+import { SeglogError } from "../errors.js";
+import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
+import { START_OFFSET } from "../stores/streams/stream-offsets.js";
+import type * as api from "../types.js";
+import { H, responseCursor } from "./protocol.js";
+
+export interface SseContext {
+  readonly streams: api.ByteStreamStore;
+  readonly maxReadBytes: number;
+  /** How long one SSE connection lives before the server ends it. */
+  readonly sseLifetimeMs: number;
+  /** How often a comment is sent while nothing happens. */
+  readonly sseKeepAliveMs: number;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+export async function serveSse(ctx: SseContext, res: ServerResponse, id: string, offset: string, cursor: string | undefined, signal: AbortSignal): Promise<void> {
+  const { streams } = ctx;
+  const info = streams.touch(id);
+  let position = offset === "now" ? info.offset : offset === "-1" ? START_OFFSET : offset;
+  // The first read happens before the headers, so a bad offset is still a plain 400.
+  let read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes });
+  const contentType = info.contentType ?? "application/octet-stream";
+  const base64 = !(mediaType(contentType).startsWith("text/") || isJsonContentType(contentType));
+  const headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" };
+  if (base64) headers[H.sseEncoding] = "base64";
+  res.writeHead(200, headers);
+  res.flushHeaders();
+  const deadline = Date.now() + ctx.sseLifetimeMs;
+  let first = true;
+  try {
+    for (;;) {
+      const fresh = read.offset !== position;
+      if (fresh) res.write(dataEvent(read.data, base64));
+      position = read.offset;
+      if (read.closed) {
+        res.write(controlEvent({ streamNextOffset: position, streamClosed: true }));
+        return;
+      }
+      if (fresh || first) res.write(controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) }));
+      first = false;
+      if (!read.hasMore) {
+        const left = deadline - Date.now();
+        if (left <= 0 || signal.aborted) return;
+        const woke = await streams.waitForData(id, position, Math.min(left, ctx.sseKeepAliveMs), signal);
+        if (signal.aborted || res.destroyed) return;
+        if (!woke) {
+          res.write(": keep-alive\n\n");
+          continue;
+        }
+      }
+      read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes });
+    }
+  } catch (err) {
+    // The stream went away (deleted, expired) or the database closed: end the events.
+    if (!(err instanceof SeglogError)) throw err;
+  } finally {
+    res.end();
+  }
+}
+
+function dataEvent(data: Uint8Array, base64: boolean): string {
+  const text = base64 ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64") : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+  return `event: data\n${text.split(LINE_BREAK).map((line) => `data:${line}`).join("\n")}\n\n`;
+}
+
+function controlEvent(control: Record<string, unknown>): string {
+  return `event: control\ndata:${JSON.stringify(control)}\n\n`;
+}

@@ -1,0 +1,148 @@
+/**
+ * The Durable Streams HTTP protocol over db.streams, on node:http.
+ *
+ * Routes: OPTIONS (CORS preflight) anywhere; PUT, POST, GET, HEAD and DELETE
+ * on /v1/stream/{id} (the id is the rest of the path, percent-decoded).
+ * Every response carries the CORS and browser-security headers
+ * (responses.ts). Each request gets an AbortSignal that fires when its client
+ * goes away or the server shuts down, so long-polls and SSE never outlive
+ * either.
+ *
+ * Shutdown (`close`): stop accepting, answer new requests on open
+ * connections with 503, cut every wait short (long-polls answer 204, SSE
+ * streams end), wait for the requests in flight, then drop what is left. The
+ * owner closes the database afterwards.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
+import type * as api from "../types.js";
+import { streamIdOfPath } from "./protocol.js";
+import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
+import { PayloadTooLarge } from "./request-body.js";
+import { send, sendError, setCommonHeaders } from "./responses.js";
+import { handleDelete, handlePost, handlePut, type WriteContext } from "./write-routes.js";
+
+export interface StreamServerOptions {
+  host?: string;
+  port?: number;
+  /** How long a long-poll waits for data before answering 204 (default 3 s). */
+  longPollMs?: number;
+  /** How long one SSE connection lives (default 60 s). */
+  sseLifetimeMs?: number;
+  sseKeepAliveMs?: number;
+  /** Bytes one read answers with at most, in whole messages (default 1 MiB). */
+  maxReadBytes?: number;
+  /** Largest request body (default: the database's default maxRecordBytes, 16 MiB). */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULT_PORT = 4437;
+export const DEFAULT_HOST = "127.0.0.1";
+const SHUTDOWN_GRACE_MS = 5000;
+
+export class StreamServer implements ReadContext, WriteContext {
+  readonly longPollMs: number;
+  readonly sseLifetimeMs: number;
+  readonly sseKeepAliveMs: number;
+  readonly maxReadBytes: number;
+  readonly maxBodyBytes: number;
+  private readonly server: Server;
+  private readonly inFlight = new Set<AbortController>();
+  private closing: Promise<void> | undefined;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    readonly streams: api.ByteStreamStore,
+    private readonly options: StreamServerOptions = {},
+  ) {
+    this.longPollMs = options.longPollMs ?? 3000;
+    this.sseLifetimeMs = options.sseLifetimeMs ?? 60_000;
+    this.sseKeepAliveMs = options.sseKeepAliveMs ?? 15_000;
+    this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** Starts listening; resolves with the base URL (http://host:port). */
+  listen(): Promise<string> {
+    const host = this.options.host ?? DEFAULT_HOST;
+    return new Promise<string>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port ?? DEFAULT_PORT, host, () => {
+        this.server.off("error", reject);
+        const address = this.server.address() as AddressInfo;
+        resolve(`http://${host.includes(":") ? `[${host}]` : host}:${address.port}`);
+      });
+    });
+  }
+
+  locationOf(req: IncomingMessage): string {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    return `http://${req.headers.host ?? `${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT}`}${path}`;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const request of this.inFlight) request.abort();
+    if (this.inFlight.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.idle = resolve));
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setCommonHeaders(res);
+    const method = req.method ?? "GET";
+    if (this.closing !== undefined) {
+      send(res, 503, { "content-type": "text/plain; charset=utf-8", connection: "close" }, "the server is shutting down");
+      return;
+    }
+    if (method === "OPTIONS") {
+      send(res, 204, {});
+      return;
+    }
+    const request = new AbortController();
+    this.inFlight.add(request);
+    res.once("close", () => request.abort());
+    try {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const id = streamIdOfPath(url.pathname);
+      if (id === undefined) {
+        send(res, 404, { "content-type": "text/plain; charset=utf-8" }, method === "HEAD" ? undefined : "not a stream path: streams live under /v1/stream/");
+        return;
+      }
+      await this.route(method, req, res, id, url.searchParams, request.signal);
+    } catch (err) {
+      if (err instanceof PayloadTooLarge) req.resume();
+      sendError(res, method, err);
+    } finally {
+      this.inFlight.delete(request);
+      if (this.inFlight.size === 0) this.idle?.();
+    }
+  }
+
+  private route(method: string, req: IncomingMessage, res: ServerResponse, id: string, query: URLSearchParams, signal: AbortSignal): Promise<void> | void {
+    switch (method) {
+      case "GET":
+        return handleGet(this, req, res, id, query, signal);
+      case "HEAD":
+        return handleHead(this, req, res, id);
+      case "PUT":
+        return handlePut(this, req, res, id);
+      case "POST":
+        return handlePost(this, req, res, id);
+      case "DELETE":
+        return handleDelete(this, req, res, id);
+      default:
+        send(res, 405, { allow: "GET, HEAD, PUT, POST, DELETE, OPTIONS", "content-type": "text/plain; charset=utf-8" }, `method ${method} is not supported`);
+    }
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * db.streams: ordered byte streams with opaque offsets on the shared log — the
+ * storage behind the Durable Streams HTTP protocol (engine/server/). Record
+ * layouts are in stream-codec.ts, offsets in stream-offsets.ts.
+ *
+ * Owns: the catalog of stream incarnations (id → incarnation, each with its
+ * chunk index, closed flag, Stream-Seq, producer states and TTL clock), rebuilt
+ * from the log or restored from the checkpoint.
+ * Concurrency: writes are checked and framed synchronously in call order
+ * against the writer's view (stream-writes.ts); reads and waits see only the
+ * committed view, which changes in commit order, so a reader never sees bytes
+ * that are not durable and never sees a later append without an earlier one.
+ * Invariant: offsets of a stream only grow; bytes at an offset never change; an
+ * append and the producer state and close it carries are one record.
+ */
+import { invalidArgument } from "../../errors.js";
+import { RecordType } from "../../format/constants.js";
+import { RECORD_HEADER_BYTES } from "../../limits.js";
+import type * as api from "../../types.js";
+import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import { isJsonContentType } from "./json-mode.js";
+import { StreamCatalog } from "./stream-catalog.js";
+import { restoreCatalog, snapshotCatalog, type StreamsSection } from "./stream-checkpoint.js";
+import { chunkPayload, decodeChunkHead, decodeClose, decodeCreate, decodeDelete, decodeFloor } from "./stream-codec.js";
+import { StreamCompaction } from "./stream-compaction.js";
+import { StreamIncarnation } from "./stream-incarnation.js";
+import { formatOffset, parseOffset } from "./stream-offsets.js";
+import { StreamReads } from "./stream-reads.js";
+import { checkCount, checkCreate, checkData, checkObject, checkStreamId, checkTimeout, checkWrite } from "./stream-validation.js";
+import { verifyStreams } from "./stream-verify.js";
+import { StreamWaiters } from "./stream-waiters.js";
+import { StreamWrites } from "./stream-writes.js";
+
+export class ByteStreamStore implements api.ByteStreamStore, LogStore {
+  readonly name = "streams";
+  readonly recordTypes = [
+    RecordType.ByteStreamCreate,
+    RecordType.ByteStreamChunk,
+    RecordType.ByteStreamClose,
+    RecordType.ByteStreamDelete,
+    RecordType.ByteStreamFloor,
+  ] as const;
+  private readonly catalog: StreamCatalog;
+  private readonly reads: StreamReads;
+  private readonly writes: StreamWrites;
+  private readonly waiters: StreamWaiters;
+  private readonly compaction: StreamCompaction;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.catalog = new StreamCatalog(ctx.clock);
+    this.reads = new StreamReads(ctx.log);
+    this.writes = new StreamWrites(ctx, this.catalog, this.reads, (inc) => this.info(inc));
+    this.waiters = new StreamWaiters(ctx);
+    this.compaction = new StreamCompaction(this.catalog);
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  async create(id: string, meta?: api.ByteStreamMeta): Promise<void> {
+    await this.ensure(id, meta);
+  }
+
+  async ensure(id: string, options?: api.ByteStreamCreateOptions): Promise<api.ByteStreamEnsureResult> {
+    checkStreamId(id);
+    return this.writes.ensure(id, checkCreate(options));
+  }
+
+  async append(id: string, data: Uint8Array | string, options?: { seq?: string }): Promise<string> {
+    checkStreamId(id);
+    checkData(data, "data");
+    const seq = checkObject(options, "options").seq;
+    const result = await this.write(id, data, seq === undefined ? undefined : { seq: seq as string });
+    return result.offset;
+  }
+
+  async write(id: string, data: Uint8Array | string | undefined, options?: api.ByteStreamWriteOptions): Promise<api.ByteStreamWriteResult> {
+    checkStreamId(id);
+    const checked = checkWrite(data, options);
+    return this.writes.write(id, checked.data, checked.write);
+  }
+
+  async close(id: string): Promise<void> {
+    await this.write(id, undefined, { close: true });
+  }
+
+  async delete(id: string): Promise<void> {
+    checkStreamId(id);
+    return this.writes.delete(id);
+  }
+
+  // ---- reads --------------------------------------------------------------
+
+  async read(id: string, offset?: string, options?: { maxBytes?: number }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }> {
+    const maxBytes = checkCount(checkObject(options, "options").maxBytes, "options.maxBytes");
+    const { inc, position } = this.readable(id, offset);
+    const r = this.reads.readBytes(inc, position, maxBytes);
+    return { data: r.data, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
+  }
+
+  async readMessages(
+    id: string,
+    offset?: string,
+    options?: { maxMessages?: number },
+  ): Promise<{ messages: api.ByteStreamMessage[]; offset: string; hasMore: boolean; closed: boolean }> {
+    const maxMessages = checkCount(checkObject(options, "options").maxMessages, "options.maxMessages");
+    const { inc, position } = this.readable(id, offset);
+    const r = this.reads.readMessages(inc, position, maxMessages);
+    const messages = r.messages.map((m) => ({ data: m.data, offset: formatOffset(m.end) }));
+    return { messages, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
+  }
+
+  currentOffset(id: string): string {
+    this.ctx.checkOpen();
+    return formatOffset(this.catalog.visible(checkStreamId(id)).chunks.tail);
+  }
+
+  getMetadata(id: string): api.ByteStreamInfo {
+    this.ctx.checkOpen();
+    return this.info(this.catalog.visible(checkStreamId(id)));
+  }
+
+  touch(id: string): api.ByteStreamInfo {
+    this.ctx.checkOpen();
+    const inc = this.catalog.visible(checkStreamId(id));
+    inc.touch(this.ctx.clock());
+    return this.info(inc);
+  }
+
+  async waitForData(id: string, offset: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const timeout = checkTimeout(timeoutMs, "timeoutMs");
+    const { inc, position } = this.readable(id, offset);
+    if (position.messages < inc.chunks.tailMessages || inc.closed) return true;
+    return this.waiters.wait(inc, timeout, signal);
+  }
+
+  list(options?: { prefix?: string }): string[] {
+    this.ctx.checkOpen();
+    const prefix = checkObject(options, "options").prefix ?? "";
+    if (typeof prefix !== "string") throw invalidArgument("options.prefix", "must be a string");
+    const now = this.ctx.clock();
+    const ids: string[] = [];
+    for (const [id, inc] of this.catalog.committed) if (id.startsWith(prefix) && !inc.deleted && !inc.expired(now)) ids.push(id);
+    return ids.sort();
+  }
+
+  // ---- recovery, checkpoint, verify ------------------------------------------
+
+  replay(type: number, body: Uint8Array, location: number): void {
+    const bytes = body.length + RECORD_HEADER_BYTES;
+    const catalog = this.catalog;
+    switch (type) {
+      case RecordType.ByteStreamCreate: {
+        const r = decodeCreate(body);
+        const settings = { contentType: r.contentType, json: isJsonContentType(r.contentType), ttlSeconds: r.ttlSeconds, expiresAt: r.expiresAt, createdAt: r.createdAt };
+        catalog.commitCreate(new StreamIncarnation(r.incarnation, r.streamId, settings, r.fork), location, bytes);
+        return;
+      }
+      case RecordType.ByteStreamChunk: {
+        const head = decodeChunkHead(body);
+        const inc = catalog.byNumber.get(head.incarnation);
+        if (inc === undefined) catalog.orphan(location, bytes);
+        else catalog.commitChunk(inc, head, chunkPayload(body).length, location, bytes);
+        return;
+      }
+      case RecordType.ByteStreamClose: {
+        const r = decodeClose(body);
+        const inc = catalog.byNumber.get(r.incarnation);
+        if (inc === undefined) catalog.orphan(location, bytes);
+        else catalog.commitClose(inc, r.producer, r.timestamp, location, bytes);
+        return;
+      }
+      case RecordType.ByteStreamDelete: {
+        const r = decodeDelete(body);
+        const inc = catalog.byNumber.get(r.incarnation);
+        if (inc === undefined) catalog.orphan(location, bytes);
+        else catalog.commitDelete(inc, location, bytes);
+        return;
+      }
+      case RecordType.ByteStreamFloor:
+        catalog.nextNumber = Math.max(catalog.nextNumber, decodeFloor(body) + 1);
+        return;
+    }
+  }
+
+  recovered(): void {
+    this.catalog.resetWriters();
+  }
+
+  checkpoint(): unknown {
+    return snapshotCatalog(this.catalog);
+  }
+
+  restore(section: unknown): void {
+    restoreCatalog(this.catalog, section as StreamsSection);
+  }
+
+  verify(): string[] {
+    return verifyStreams(this.catalog, this.ctx.log);
+  }
+
+  // ---- compaction (stream-compaction.ts) --------------------------------------
+
+  planCompaction(): void {
+    this.compaction.plan();
+  }
+
+  keep(type: number, body: Uint8Array): boolean {
+    return this.compaction.keep(type, body);
+  }
+
+  snapshotRecords(): { type: number; body: Uint8Array }[] {
+    return this.compaction.snapshotRecords();
+  }
+
+  relocated(relocation: SegmentRelocation): void {
+    this.compaction.relocated(relocation);
+  }
+
+  garbageBytes(): number {
+    return this.catalog.garbageBytes();
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  /** The incarnation a read sees and the checked position in it; renews the TTL. */
+  private readable(id: string, offset: string | undefined): { inc: StreamIncarnation; position: ReturnType<typeof parseOffset> } {
+    this.ctx.checkOpen();
+    checkStreamId(id);
+    const position = parseOffset(offset, "offset");
+    const inc = this.catalog.visible(id);
+    this.reads.checkPosition(inc, position, "offset");
+    inc.touch(this.ctx.clock());
+    return { inc, position };
+  }
+
+  private info(inc: StreamIncarnation): api.ByteStreamInfo {
+    const s = inc.settings;
+    const info: api.ByteStreamInfo = { id: inc.streamId, contentType: s.contentType, createdAt: s.createdAt, closed: inc.closed, offset: formatOffset(inc.chunks.tail) };
+    if (s.ttlSeconds !== undefined) info.ttlSeconds = s.ttlSeconds;
+    if (s.expiresAt !== undefined) info.expiresAt = s.expiresAt;
+    return info;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Reads of one incarnation's committed chunks: bytes from a position, the
+ * messages from a position, and the checks that a position is one the stream
+ * issued. Reads go through the log's record reader, whose window never reaches
+ * past what is committed, and copy what they return (a record body is only
+ * valid until the next read).
+ *
+ * A non-JSON chunk is one message; a JSON chunk is a batch of messages whose
+ * lengths are in its head. A chunk the index cuts short (the last chunk a fork
+ * inherits) is read only up to where the index says it ends.
+ */
+import { corruption, invalidArgument } from "../../errors.js";
+import { RecordType } from "../../format/constants.js";
+import type { Log } from "../../log/log.js";
+import type { ChunkIndex } from "./chunk-index.js";
+import { joinJsonMessages } from "./json-mode.js";
+import { chunkPayload, decodeChunkHead } from "./stream-codec.js";
+import type { StreamIncarnation } from "./stream-incarnation.js";
+import type { Position } from "./stream-offsets.js";
+
+export interface BytesRead {
+  data: Uint8Array;
+  end: Position;
+  hasMore: boolean;
+}
+
+export interface MessagesRead {
+  messages: { data: Uint8Array; end: Position }[];
+  end: Position;
+  hasMore: boolean;
+}
+
+export class StreamReads {
+  constructor(private readonly log: Log) {}
+
+  /** Throws INVALID_ARGUMENT unless `p` is a message boundary of `inc` at or before its tail. */
+  checkPosition(inc: StreamIncarnation, p: Position, name: string): void {
+    const c = inc.chunks;
+    const bad = (): never => {
+      throw invalidArgument(name, `is not an offset of byte stream ${inc.streamId} (its tail has ${c.tailMessages} messages, ${c.tailBytes} bytes)`);
+    };
+    if (p.messages >= c.tailMessages) {
+      if (p.messages !== c.tailMessages || p.bytes !== c.tailBytes) bad();
+      return;
+    }
+    const i = c.chunkOf(p.messages);
+    const first = c.firstMessage(i);
+    if (p.messages === first) {
+      if (p.bytes !== c.firstByte(i)) bad();
+      return;
+    }
+    const lengths = this.lengths(inc, i);
+    if (p.bytes !== c.firstByte(i) + sum(lengths, 0, p.messages - first)) bad();
+  }
+
+  /**
+   * Bytes from `p` (checked), whole messages only, stopping before `maxBytes`
+   * would be passed (one message is returned whole however large). A JSON
+   * stream's bytes are a JSON array of its messages.
+   */
+  readBytes(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
+    if (inc.json) {
+      const r = this.readMessages(inc, p, Infinity, maxBytes);
+      return { data: joinJsonMessages(r.messages.map((m) => m.data)), end: r.end, hasMore: r.hasMore };
+    }
+    const c = inc.chunks;
+    if (p.messages >= c.tailMessages) return { data: new Uint8Array(0), end: p, hasMore: false };
+    const from = c.chunkOf(p.messages);
+    let to = from + 1;
+    let total = c.endByte(from) - c.firstByte(from);
+    while (to < c.count && total + c.endByte(to) - c.firstByte(to) <= maxBytes) {
+      total += c.endByte(to) - c.firstByte(to);
+      to++;
+    }
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const length = c.endByte(i) - c.firstByte(i);
+      out.set(this.payload(inc, c, i).subarray(0, length), at);
+      at += length;
+    }
+    const end = to < c.count ? { messages: c.firstMessage(to), bytes: c.firstByte(to) } : c.tail;
+    return { data: out, end, hasMore: to < c.count };
+  }
+
+  /** Messages from `p` (checked), at most `maxMessages` of them and about `maxBytes` (at least one). */
+  readMessages(inc: StreamIncarnation, p: Position, maxMessages: number, maxBytes = Infinity): MessagesRead {
+    const c = inc.chunks;
+    const messages: { data: Uint8Array; end: Position }[] = [];
+    let end = p;
+    let bytes = 0;
+    for (let i = p.messages < c.tailMessages ? c.chunkOf(p.messages) : c.count; i < c.count; i++) {
+      const { payload, lengths } = this.chunk(inc, i);
+      const first = c.firstMessage(i);
+      let at = 0;
+      for (let k = 0; k < c.endMessage(i) - first; k++) {
+        const length = lengths[k]!;
+        if (first + k >= end.messages) {
+          if (messages.length > 0 && (messages.length >= maxMessages || bytes + length > maxBytes)) return { messages, end, hasMore: true };
+          end = { messages: first + k + 1, bytes: end.bytes + length };
+          messages.push({ data: payload.slice(at, at + length), end });
+          bytes += length;
+        }
+        at += length;
+      }
+    }
+    return { messages, end, hasMore: end.messages < c.tailMessages };
+  }
+
+  /**
+   * The end of a fork point `subOffset` units past `p` (checked): bytes into the
+   * message at `p` for a non-JSON stream, messages of the batch at `p` for a
+   * JSON stream. Throws INVALID_ARGUMENT when that runs past the message (batch).
+   */
+  advanceWithin(inc: StreamIncarnation, p: Position, subOffset: number, name: string): Position {
+    if (subOffset === 0) return p;
+    const c = inc.chunks;
+    if (p.messages >= c.tailMessages) throw invalidArgument(name, `needs a message at the fork offset; byte stream ${inc.streamId} ends there`);
+    const i = c.chunkOf(p.messages);
+    if (!inc.json) {
+      const length = c.endByte(i) - p.bytes;
+      if (subOffset > length) throw invalidArgument(name, `is past the end of the ${length}-byte message at the fork offset`);
+      return { messages: p.messages + 1, bytes: p.bytes + subOffset };
+    }
+    const skip = p.messages - c.firstMessage(i);
+    const available = c.endMessage(i) - p.messages;
+    if (subOffset > available) throw invalidArgument(name, `is past the ${available} messages of the batch at the fork offset`);
+    return { messages: p.messages + subOffset, bytes: p.bytes + sum(this.lengths(inc, i), skip, skip + subOffset) };
+  }
+
+  /** The message lengths of chunk i (a JSON batch; one message otherwise). */
+  private lengths(inc: StreamIncarnation, i: number): number[] {
+    return this.chunk(inc, i).lengths;
+  }
+
+  /**
+   * Chunk i's payload (a view, valid until the next read) and message lengths,
+   * from one read of its record. A non-JSON chunk is one message, as long as
+   * the index says (a fork's last inherited chunk may be cut short).
+   */
+  private chunk(inc: StreamIncarnation, i: number): { payload: Uint8Array; lengths: number[] } {
+    const c = inc.chunks;
+    const { body } = this.chunkRecord(inc, c.location(i));
+    const payload = chunkPayload(body);
+    if (!inc.json) return { payload, lengths: [c.endByte(i) - c.firstByte(i)] };
+    return { payload, lengths: decodeChunkHead(body).lengths ?? [payload.length] };
+  }
+
+  private payload(inc: StreamIncarnation, c: ChunkIndex, i: number): Uint8Array {
+    return chunkPayload(this.chunkRecord(inc, c.location(i)).body);
+  }
+
+  private chunkRecord(inc: StreamIncarnation, location: number): { body: Uint8Array } {
+    const record = this.log.reader.read(location);
+    if (record.type !== RecordType.ByteStreamChunk) {
+      throw corruption("(byte stream index)", location, `byte stream ${inc.streamId} points at a record of type ${record.type}, not a chunk`);
+    }
+    return record;
+  }
+}
+
+function sum(values: number[], from: number, to: number): number {
+  let total = 0;
+  for (let i = from; i < to; i++) total += values[i]!;
+  return total;
+}

@@ -1,0 +1,14 @@
+/**
+ * Runs the byte-stream contract against the disk engine: with the default
+ * options, and with buffered writes and 4 KiB segments so that every rule is
+ * also checked across segment rolls. Options a test passes itself win.
+ */
+import { open } from "../../../engine/index.js";
+import type { OpenOptions } from "../../../engine/index.js";
+import { byteStreamStoreContract } from "../../contract/byte-stream-store.contract.js";
+
+byteStreamStoreContract("disk, default options", { open: (dir: string, options?: OpenOptions) => open(dir, options) });
+
+byteStreamStoreContract("disk, buffered, 4 KiB segments", {
+  open: (dir: string, options?: OpenOptions) => open(dir, { durability: "buffered", segmentBytes: 4096, maxRecordBytes: 1024, ...options }),
+});

@@ -1,0 +1,59 @@
+/**
+ * JSON mode (content type application/json): message boundaries are kept, an
+ * array body is flattened one level, and each message is stored as the exact
+ * text that was sent.
+ */
+import { open } from "../../../engine/index.js";
+import type { OpenOptions } from "../../../engine/index.js";
+import { splitJsonMessages } from "../../../engine/stores/streams/json-mode.js";
+import { readAll, str, text } from "../../contract/byte-stream-store.contract.js";
+import { rejectsWith, useDatabases } from "../../contract/event-store.contract.js";
+
+const h = useDatabases({ open: (dir: string, options?: OpenOptions) => open(dir, options) });
+const split = (body: string): string[] => splitJsonMessages(text(body), "data").map(str);
+
+describe("JSON mode", () => {
+  it("when a body is split, a top-level array is flattened one level and every element keeps its own text", () => {
+    expect(split('{"a": 1}')).toEqual(['{"a": 1}']);
+    expect(split(' [ {"a":1} , [1, 2],"s,]"  ,3 ] ')).toEqual(['{"a":1}', "[1, 2]", '"s,]"', "3"]);
+    expect(split("[[[1,2,3]]]")).toEqual(["[[1,2,3]]"]);
+    expect(split('["\\"]", {"k": "}"}]')).toEqual(['"\\"]"', '{"k": "}"}']);
+    expect(split("[]")).toEqual([]);
+    expect(split("12345678901234567890")).toEqual(["12345678901234567890"]);
+  });
+
+  it("when appends carry single values and arrays, reads return one JSON array of every message", async () => {
+    const db = await h.open();
+    await db.streams.create("j", { contentType: "application/json; charset=utf-8" });
+    await db.streams.append("j", '{"type":"single"}');
+    await db.streams.append("j", '[{"id":1},{"id":2}]');
+    await db.streams.append("j", "[[1,2]]");
+    await db.streams.append("j", "42");
+    expect(JSON.parse(await readAll(db, "j"))).toEqual([{ type: "single" }, { id: 1 }, { id: 2 }, [1, 2], 42]);
+    const messages = await db.streams.readMessages("j");
+    expect(messages.messages.map((m) => str(m.data))).toEqual(['{"type":"single"}', '{"id":1}', '{"id":2}', "[1,2]", "42"]);
+    const fromSecond = await db.streams.read("j", messages.messages[1]!.offset);
+    expect(JSON.parse(str(fromSecond.data))).toEqual([{ id: 2 }, [1, 2], 42]);
+    expect(str((await db.streams.read("j", messages.offset)).data)).toBe("[]");
+  });
+
+  it("when a body is not JSON or an empty array, the append is INVALID_ARGUMENT; an empty array at create is an empty stream", async () => {
+    const db = await h.open();
+    const created = await db.streams.ensure("j", { contentType: "application/json", data: "[]" });
+    expect(created.info.offset).toBe("0000000000000000_0000000000000000");
+    await rejectsWith(() => db.streams.append("j", "{ invalid json }"), "INVALID_ARGUMENT");
+    await rejectsWith(() => db.streams.append("j", "[]"), "INVALID_ARGUMENT");
+    await rejectsWith(() => db.streams.append("j", new Uint8Array([0xff, 0xfe])), "INVALID_ARGUMENT");
+    expect(await readAll(db, "j")).toBe("[]");
+  });
+
+  it("when maxBytes cuts a batch, reads stop at a message boundary inside it", async () => {
+    const db = await h.open();
+    await db.streams.create("j", { contentType: "application/json" });
+    await db.streams.append("j", '["aaaa","bbbb","cccc"]');
+    const first = await db.streams.read("j", "-1", { maxBytes: 13 });
+    expect(JSON.parse(str(first.data))).toEqual(["aaaa", "bbbb"]);
+    expect(first.hasMore).toBe(true);
+    expect(JSON.parse(str((await db.streams.read("j", first.offset)).data))).toEqual(["cccc"]);
+  });
+});
