@@ -72,8 +72,8 @@ export class MemoryFileSystem implements FileSystem {
       survived.data.set(durable);
       survived.data.set(file.data.subarray(durable.length, durable.length + keep), durable.length);
       survived.length = durable.length + keep;
+      // What survived the power cut is on the disk now.
       survived.sync();
-      survived.durable = durable.slice();
       files.set(path, survived);
     }
     this.files = files;
