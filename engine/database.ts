@@ -184,10 +184,17 @@ class DatabaseImpl implements api.Database, StoreContext {
     if (o.onProgress !== undefined && typeof o.onProgress !== "function") throw invalidArgument("options.onProgress", "must be a function");
     // One compaction at a time: a second call runs after the first.
     const previous = this.compacting ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => {
-      this.checkWritable();
-      return compact(this.compactionHost(), o.onProgress);
-    });
+    const run = previous
+      .catch(() => undefined)
+      .then(() => {
+        this.checkWritable();
+        return compact(this.compactionHost(), o.onProgress);
+      })
+      .catch((err: unknown) => {
+        // A failed compaction leaves the log as it was (docs/compaction.md); say so with a code.
+        if (err instanceof SeglogError) throw err;
+        throw new SeglogError("IO_ERROR", `compaction failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      });
     this.compacting = run.then(
       () => undefined,
       () => undefined,
