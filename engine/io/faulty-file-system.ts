@@ -98,6 +98,11 @@ export class FaultyFileSystem implements FileSystem {
         if (fault !== undefined) throw errno(fault.code, "fdatasync", handle.path);
         await handle.sync();
       },
+      syncBlocking() {
+        const fault = fs.take("sync", handle.path);
+        if (fault !== undefined) throw errno(fault.code, "fdatasync", handle.path);
+        handle.syncBlocking();
+      },
       close: () => handle.close(),
     };
   }

@@ -15,8 +15,14 @@ export interface FileHandle {
   write(buffer: Uint8Array, offset: number, length: number, position: number): void;
   size(): number;
   truncate(length: number): void;
-  /** Makes every written byte durable (fdatasync). */
+  /** Makes every written byte durable (fdatasync) on a worker thread. */
   sync(): Promise<void>;
+  /**
+   * The same on the calling thread. Cheaper when nothing else is waiting: the
+   * group commit uses it for a lone append, where a thread-pool round trip
+   * would cost as much as the flush itself.
+   */
+  syncBlocking(): void;
   close(): void;
 }
 

@@ -222,6 +222,10 @@ export class MemoryFileSystem implements FileSystem {
         fs.tick();
         file.sync();
       },
+      syncBlocking() {
+        fs.tick();
+        file.sync();
+      },
       close() {
         open = false;
       },

@@ -48,6 +48,10 @@ class NodeFileHandle implements FileHandle {
     return new Promise((done, fail) => fs.fdatasync(this.fd, (err) => (err ? fail(err) : done())));
   }
 
+  syncBlocking(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
   close(): void {
     if (this.fd < 0) return;
     fs.closeSync(this.fd);

@@ -159,12 +159,13 @@ export class GroupCommit {
         const batch = this.filling;
         this.filling = this.flushing;
         this.flushing = batch;
+        const company = batch.writes.length > 1;
         await this.flush(batch);
         batch.length = 0;
         batch.writes = [];
         // Let the appenders that just resolved frame their next records, so the
-        // next write carries all of them.
-        if (this.durability === "sync") await nextTurn();
+        // next write carries all of them (a lone appender needs no wait).
+        if (this.durability === "sync" && company) await nextTurn();
       }
     } finally {
       this.running = false;
@@ -180,7 +181,12 @@ export class GroupCommit {
       this.dirtySinceSync = true;
       if (this.durability === "sync") {
         this.dirtySinceSync = false;
-        await this.log.sync();
+        // A lone write with nobody queued behind it: flush on this thread, the
+        // thread-pool round trip would cost as much as the fsync. Any company
+        // (a batch of several, or arrivals already waiting) takes the worker
+        // path, so appends keep gathering into the next batch meanwhile.
+        if (batch.writes.length === 1 && this.filling.writes.length === 0) this.log.syncBlocking();
+        else await this.log.sync();
       }
     } catch (err) {
       // Rejected writes leave nothing behind: bytes written before a failed fsync are cut.

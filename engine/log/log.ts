@@ -165,6 +165,14 @@ export class Log {
     }
   }
 
+  syncBlocking(): void {
+    try {
+      this.active.handle.syncBlocking();
+    } catch (err) {
+      throw this.fail(err, "fsync");
+    }
+  }
+
   /**
    * Best effort after a failed batch: cut the active segment back to where the
    * batch began, so a reopen does not replay what was rejected. The database is

@@ -42,6 +42,10 @@ export class CountingFileSystem implements FileSystem {
         counts.syncs++;
         return handle.sync();
       },
+      syncBlocking() {
+        counts.syncs++;
+        handle.syncBlocking();
+      },
       close: () => handle.close(),
     };
   }

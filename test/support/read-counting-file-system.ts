@@ -62,6 +62,7 @@ export class ReadCountingFileSystem implements FileSystem {
       size: () => handle.size(),
       truncate: (l) => handle.truncate(l),
       sync: () => handle.sync(),
+      syncBlocking: () => handle.syncBlocking(),
       close: () => handle.close(),
     };
   }
