@@ -12,7 +12,9 @@ export interface ModelStream {
   data: Map<number, unknown>;
 }
 
-export type Outcome = { ok: true; next: EventModel } | { ok: false; code: string };
+import type { Outcome as GenericOutcome } from "./model-runner.js";
+
+export type Outcome = GenericOutcome<EventModel>;
 
 export type Expected = number | "any" | "no_stream" | "stream_exists";
 

@@ -1,43 +1,17 @@
 /**
- * Model-based random testing: random sequences of event-store operations, closes,
- * reopens, compactions and crashes at a random write run against the real engine
- * on the crashing in-memory file system, and against EventModel. After every
- * step the two must agree on everything acknowledged. A crash leaves the call in
- * flight undecided: the engine must then match the model either with or without
- * that call.
- *
+ * Model-based random testing of db.events: appends (every expected-version form),
+ * appendMany, soft and hard deletes, truncation, count retention, compaction,
+ * reopen and crashes at random writes, against EventModel.
  * Replay one sequence: SEGLOG_MODEL_SEED=<seed> npm test -- test/model
- * More sequences: SEGLOG_MODEL_SEQUENCES=<n>.
  */
-import { open, SeglogError } from "../../engine/index.js";
+import { SeglogError } from "../../engine/index.js";
 import type { Database } from "../../engine/index.js";
-import { MemoryFileSystem } from "../../engine/io/memory-file-system.js";
-import { EventModel, type Expected, type Outcome } from "./event-model.js";
+import { EventModel, type Expected } from "./event-model.js";
+import { modelSeeds, runSequence, type ModelSpec, type Step } from "./model-runner.js";
 
-const SEQUENCES = Number(process.env.SEGLOG_MODEL_SEQUENCES ?? 1000);
-const STEPS = 24;
 const STREAMS = ["a", "b", "c", "d"];
-const DIR = "/db";
-const OPTIONS = { segmentBytes: 4096, maxRecordBytes: 1024 };
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-interface Step {
-  describe: string;
-  /** What the model says; undefined for steps that change no modelled state. */
-  predict(model: EventModel): Outcome | undefined;
-  run(db: Database): Promise<unknown>;
-}
-
-function randomStep(r: () => number, model: EventModel): Step {
+export function randomEventStep(r: () => number, model: EventModel): Step<EventModel> {
   const int = (n: number) => Math.floor(r() * n);
   const stream = STREAMS[int(STREAMS.length)]!;
   const expected = (): Expected => {
@@ -77,11 +51,10 @@ function randomStep(r: () => number, model: EventModel): Step {
     return { describe: `retain ${stream} ${maxCount}`, predict: (m) => m.retain(stream, maxCount), run: (db) => db.events.setStreamRetention(stream, { maxCount }) };
   }
   if (kind < 16) return { describe: "compact", predict: (m) => m.compacted(), run: (db) => db.compact() };
-  return { describe: "reopen", predict: () => undefined, run: async () => undefined };
+  return { describe: "reopen", predict: () => undefined, run: undefined };
 }
 
-/** Describes the first disagreement between the engine and the model, or undefined. */
-async function disagreement(db: Database, model: EventModel): Promise<string | undefined> {
+export async function eventDisagreement(db: Database, model: EventModel): Promise<string | undefined> {
   const expectedList = STREAMS.filter((s) => model.exists(s)).sort();
   const list = db.events.listStreams();
   if (JSON.stringify(list) !== JSON.stringify(expectedList)) return `listStreams ${JSON.stringify(list)} != ${JSON.stringify(expectedList)}`;
@@ -108,96 +81,11 @@ async function disagreement(db: Database, model: EventModel): Promise<string | u
   return undefined;
 }
 
-/**
- * The models the engine may still be following. A crash leaves two (with and
- * without the call in flight) until later reads tell them apart; every step
- * keeps only the models that agree with what the engine did and shows.
- */
-async function narrow(db: Database, candidates: EventModel[]): Promise<{ kept: EventModel[]; differences: string[] }> {
-  const kept: EventModel[] = [];
-  const differences: string[] = [];
-  for (const m of candidates) {
-    const d = await disagreement(db, m);
-    if (d === undefined) kept.push(m);
-    else differences.push(d);
-  }
-  return { kept, differences };
-}
-
-async function runSequence(seed: number): Promise<void> {
-  const r = rng(seed);
-  const fs = new MemoryFileSystem();
-  let db = await open(DIR, { ...OPTIONS, fileSystem: fs });
-  let candidates = [new EventModel()];
-  const history: string[] = [];
-  const fail = (why: string) => {
-    throw new Error(`seed ${seed}: ${why}\n  after: ${history.join(" | ")}`);
-  };
-  for (let i = 0; i < STEPS; i++) {
-    const step = randomStep(r, candidates[0]!);
-    const crash = r() < 0.15;
-    history.push(`${crash ? "CRASH " : ""}${step.describe}`);
-    if (crash) fs.crashAfter(1 + Math.floor(r() * 4));
-    let error: unknown;
-    if (step.describe === "reopen") {
-      await db.close().catch(() => undefined);
-      if (!fs.hasCrashed) db = await open(DIR, { ...OPTIONS, fileSystem: fs }).catch((e: unknown) => ((error = e), db));
-    } else {
-      try {
-        await step.run(db);
-      } catch (e) {
-        error = e;
-      }
-    }
-    if (fs.hasCrashed) {
-      // Power comes back; a random prefix of unsynced appended bytes may survive.
-      await db.close().catch(() => undefined);
-      fs.restart((extra) => (r() < 0.5 ? 0 : Math.floor(r() * (extra + 1))));
-      db = await open(DIR, { ...OPTIONS, fileSystem: fs });
-      const next: EventModel[] = [];
-      for (const m of candidates) {
-        next.push(m);
-        const p = step.predict(m);
-        if (p?.ok) next.push(p.next);
-      }
-      const { kept, differences } = await narrow(db, next);
-      if (kept.length === 0) fail(`after a crash the engine matches no possible outcome: ${differences.join(" / ")}`);
-      candidates = kept;
-      continue;
-    }
-    fs.crashAfter(-1);
-    if (error !== undefined && !(error instanceof SeglogError)) fail(`${step.describe} threw a non-SeglogError: ${String(error)}`);
-    const code = error === undefined ? undefined : (error as SeglogError).code;
-    const next: EventModel[] = [];
-    const outcomes: string[] = [];
-    for (const m of candidates) {
-      const p = step.predict(m);
-      if (p === undefined) {
-        if (code === undefined) next.push(m);
-        outcomes.push("ok");
-      } else if (p.ok) {
-        if (code === undefined) next.push(p.next);
-        outcomes.push("ok");
-      } else {
-        if (code === p.code) next.push(m);
-        outcomes.push(p.code);
-      }
-    }
-    if (next.length === 0) fail(`${step.describe} gave ${code ?? "ok"}${error ? ` (${(error as Error).message})` : ""}, the model says ${outcomes.join(" or ")}`);
-    const { kept, differences } = await narrow(db, next);
-    if (kept.length === 0) fail(differences.join(" / "));
-    candidates = kept;
-  }
-  const report = await db.verify();
-  if (!report.ok) fail(`verify: ${report.problems.join("; ")}`);
-  await db.close();
-}
+const spec: ModelSpec<EventModel> = { initial: () => new EventModel(), randomStep: randomEventStep, disagreement: eventDisagreement };
 
 describe("db.events against its model, with crashes at random writes", () => {
-  const only = process.env.SEGLOG_MODEL_SEED;
-  const seeds = only !== undefined ? [Number(only)] : Array.from({ length: SEQUENCES }, (_, i) => 0x9e3779b1 + i * 7919);
-
-  it(`${seeds.length} random sequences of ${STEPS} steps agree with the model after every step and every crash`, async () => {
-    for (const seed of seeds) await runSequence(seed);
+  const seeds = modelSeeds(0x9e3779b1, 1000);
+  it(`${seeds.length} random sequences of 24 steps agree with the model after every step and every crash`, async () => {
+    for (const seed of seeds) await runSequence(seed, 24, spec);
   }, 600_000);
 });
