@@ -33,7 +33,7 @@ class StoresModel {
 
 const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-function randomStep(r: () => number, model: StoresModel): Step<StoresModel> {
+function randomStep(r: () => number): Step<StoresModel> {
   const int = (n: number) => Math.floor(r() * n);
   const kind = int(20);
   const context = CONTEXTS[int(CONTEXTS.length)]!;
