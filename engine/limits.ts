@@ -31,8 +31,8 @@ export const MAX_TYPE_LENGTH = 1024;
 /** The position index keeps one entry every this many events of a segment. */
 export const POSITION_INDEX_INTERVAL = 64;
 
-/** How far a read window reaches past the record asked for. */
-export const READ_WINDOW_BYTES = 4096;
+/** Random-access reads keep this many 4 KiB blocks (16 MiB) in their cache. */
+export const READ_CACHE_BLOCKS = 4096;
 /** Sequential scans (readAll, recovery, verify) read this much at a time. */
 export const SCAN_CHUNK_BYTES = 1 * MiB;
 /** Iterators fetch this many events per step. */

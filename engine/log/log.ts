@@ -114,8 +114,9 @@ export class Log {
     await this.makeRoom(Infinity);
   }
 
-  cursor(segment: Segment, start: number, end: number): SegmentCursor {
-    return new SegmentCursor(segment, start, end, this.maxBody);
+  /** `scratch`: a buffer the caller lends for a synchronous scan (never across an await). */
+  cursor(segment: Segment, start: number, end: number, scratch?: Uint8Array): SegmentCursor {
+    return new SegmentCursor(segment, start, end, this.maxBody, scratch);
   }
 
   get failed(): SeglogError | undefined {

@@ -1,12 +1,19 @@
 /**
- * Random-access reads of single records by location. Keeps one small window of
- * the file so that records written next to each other (one append of many
- * events) cost one read. The window never reaches past a segment's committedEnd,
- * so it can never hold bytes of a record that is still being written.
+ * Random-access reads of single records by location, through a cache of 4 KiB
+ * blocks. Reading one stream touches records spread over the whole log, and the
+ * streams read next touch the same blocks (their events were appended side by
+ * side), so a block read once serves many records: a stream-by-stream pass
+ * costs about one read per block, not one per event.
+ *
+ * A block never holds bytes past its segment's committedEnd at the time it was
+ * read, so it can never hold part of a record still being written; a record
+ * beyond a cached block's end makes the block be read again. Blocks remember the
+ * Segment they came from: a segment swapped by compaction is a new object, so
+ * its old blocks are never used again.
  */
 import { corruption, SeglogError } from "../errors.js";
 import { examineFrame, FrameStatus, newFrameView, type FrameView } from "../format/record.js";
-import { READ_WINDOW_BYTES, RECORD_HEADER_BYTES } from "../limits.js";
+import { READ_CACHE_BLOCKS, RECORD_HEADER_BYTES } from "../limits.js";
 import { DAMAGED, offsetOf, segmentOf } from "./location.js";
 import type { Segment } from "./segment.js";
 
@@ -15,18 +22,29 @@ export interface RecordView {
   body: Uint8Array;
 }
 
+const BLOCK_BYTES = 4096;
+/** Block keys: segment number * 2^20 + block index (segments stay below 4 GiB). */
+const BLOCKS_PER_SEGMENT = 2 ** 20;
+
+interface Block {
+  segment: Segment;
+  data: Uint8Array;
+  view: DataView;
+  length: number;
+}
+
 export class RecordReader {
-  private window = new Uint8Array(READ_WINDOW_BYTES);
-  private view = new DataView(this.window.buffer);
-  private windowSegment: Segment | undefined;
-  private windowStart = 0;
-  private windowLength = 0;
+  private readonly blocks = new Map<number, Block>();
+  /** For records that do not fit in one block. */
+  private large = new Uint8Array(BLOCK_BYTES * 2);
+  private largeView = new DataView(this.large.buffer);
   private readonly frame: FrameView = newFrameView();
-  private readonly result: RecordView = { type: 0, body: this.window };
+  private readonly result: RecordView = { type: 0, body: this.large };
 
   constructor(
     private readonly segmentFor: (segmentNumber: number) => Segment,
     private readonly maxBody: number,
+    private readonly capacity = READ_CACHE_BLOCKS,
   ) {}
 
   /** Reads the record at `location`; its body is valid until the next read. Throws CORRUPTION. */
@@ -34,15 +52,16 @@ export class RecordReader {
     const segment = location === DAMAGED ? undefined : this.segmentFor(segmentOf(location));
     if (segment === undefined) throw new SeglogError("CORRUPTION", "record lost to damage found when the log was opened (see verify())");
     const offset = offsetOf(location);
-    let frame = this.examine(segment, offset);
-    if (frame.status === FrameStatus.Torn && offset + frame.frameLength <= segment.committedEnd) {
-      this.fill(segment, offset, frame.frameLength);
-      frame = this.examine(segment, offset);
+    const rel = offset % BLOCK_BYTES;
+    if (rel + RECORD_HEADER_BYTES <= BLOCK_BYTES) {
+      let block = this.block(segment, offset - rel, rel + RECORD_HEADER_BYTES);
+      const frameEnd = rel + RECORD_HEADER_BYTES + block.view.getUint32(rel, true);
+      if (frameEnd <= BLOCK_BYTES) {
+        if (frameEnd > block.length) block = this.block(segment, offset - rel, frameEnd);
+        return this.accept(segment, offset, examineFrame(block.data, block.view, rel, block.length, this.maxBody, this.frame), block.data);
+      }
     }
-    if (frame.status !== FrameStatus.Ok) throw corruption(segment.path, offset, "record checksum or frame check failed");
-    this.result.type = frame.type;
-    this.result.body = this.window.subarray(frame.bodyStart, frame.bodyStart + frame.bodyLength);
-    return this.result;
+    return this.readLarge(segment, offset);
   }
 
   /** Bytes of the whole frame at `location` (header + body). */
@@ -50,28 +69,62 @@ export class RecordReader {
     return this.read(location).body.length + RECORD_HEADER_BYTES;
   }
 
-  /** Forgets the window (after a segment was truncated or swapped). */
+  /** Drops every cached block (after a segment was truncated or swapped). */
   invalidate(): void {
-    this.windowSegment = undefined;
+    this.blocks.clear();
   }
 
-  private examine(segment: Segment, offset: number): FrameView {
-    const inWindow =
-      this.windowSegment === segment &&
-      offset >= this.windowStart &&
-      offset + RECORD_HEADER_BYTES <= this.windowStart + this.windowLength;
-    if (!inWindow) this.fill(segment, offset, READ_WINDOW_BYTES);
-    return examineFrame(this.window, this.view, offset - this.windowStart, this.windowLength, this.maxBody, this.frame);
+  private accept(segment: Segment, offset: number, frame: FrameView, buf: Uint8Array): RecordView {
+    if (frame.status !== FrameStatus.Ok) throw corruption(segment.path, offset, "record checksum or frame check failed");
+    this.result.type = frame.type;
+    this.result.body = buf.subarray(frame.bodyStart, frame.bodyStart + frame.bodyLength);
+    return this.result;
   }
 
-  private fill(segment: Segment, offset: number, want: number): void {
-    if (want > this.window.length) {
-      this.window = new Uint8Array(want);
-      this.view = new DataView(this.window.buffer);
+  /** The cached block at `start`, holding at least `need` bytes when the segment has them. */
+  private block(segment: Segment, start: number, need: number): Block {
+    const key = segment.number * BLOCKS_PER_SEGMENT + start / BLOCK_BYTES;
+    let block = this.blocks.get(key);
+    if (block !== undefined && block.segment === segment && (block.length >= need || start + block.length >= segment.committedEnd)) {
+      // Most recently used goes last: Map keeps insertion order.
+      this.blocks.delete(key);
+      this.blocks.set(key, block);
+      return block;
     }
-    const length = Math.max(0, Math.min(want, segment.committedEnd - offset));
-    this.windowSegment = segment;
-    this.windowStart = offset;
-    this.windowLength = length > 0 ? segment.read(this.window, 0, length, offset) : 0;
+    if (block === undefined) {
+      block = this.blocks.size >= this.capacity ? this.evict() : newBlock(segment);
+    } else this.blocks.delete(key);
+    block.segment = segment;
+    const length = Math.max(0, Math.min(BLOCK_BYTES, segment.committedEnd - start));
+    block.length = length > 0 ? segment.read(block.data, 0, length, start) : 0;
+    this.blocks.set(key, block);
+    return block;
   }
+
+  private evict(): Block {
+    const oldest = this.blocks.keys().next().value as number;
+    const block = this.blocks.get(oldest)!;
+    this.blocks.delete(oldest);
+    return block;
+  }
+
+  /** A record that crosses a block boundary: read it whole, past the cache. */
+  private readLarge(segment: Segment, offset: number): RecordView {
+    let length = Math.max(0, Math.min(this.large.length, segment.committedEnd - offset));
+    let got = length > 0 ? segment.read(this.large, 0, length, offset) : 0;
+    let frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
+    if (frame.status === FrameStatus.Torn && frame.frameLength > got && offset + frame.frameLength <= segment.committedEnd) {
+      this.large = new Uint8Array(Math.max(frame.frameLength, this.large.length * 2));
+      this.largeView = new DataView(this.large.buffer);
+      length = frame.frameLength;
+      got = segment.read(this.large, 0, length, offset);
+      frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
+    }
+    return this.accept(segment, offset, frame, this.large);
+  }
+}
+
+function newBlock(segment: Segment): Block {
+  const data = new Uint8Array(BLOCK_BYTES);
+  return { segment, data, view: new DataView(data.buffer), length: 0 };
 }

@@ -1,12 +1,16 @@
 /**
- * Walks the frames of one segment from an offset to an end, reading large chunks
- * so that scans (readAll, recovery, verify) cost one read per megabyte, not one
- * per record. The body view of the current frame stays valid until the next call
- * to `next()`; callers decode it before moving on.
+ * Walks the frames of one segment from an offset to an end, reading chunks that
+ * start at 64 KiB and double up to 1 MiB, so a short page of a read costs one
+ * small read and a long scan (readAll, recovery, verify) one read per megabyte.
+ * The body view of the current frame stays valid until the next call to
+ * `examine()`; callers decode it before moving on. A caller that scans
+ * synchronously may lend a scratch buffer, so scans allocate nothing.
  */
 import { examineFrame, FrameStatus, newFrameView, type FrameView } from "../format/record.js";
 import { RECORD_HEADER_BYTES, SCAN_CHUNK_BYTES } from "../limits.js";
 import type { Segment } from "./segment.js";
+
+const FIRST_FILL_BYTES = 64 * 1024;
 
 export class SegmentCursor {
   /** Offset in the segment of the current frame. */
@@ -16,16 +20,18 @@ export class SegmentCursor {
   private view: DataView;
   private chunkStart = 0;
   private chunkLength = 0;
+  private nextFill = FIRST_FILL_BYTES;
 
   constructor(
     private readonly segment: Segment,
     start: number,
     private readonly end: number,
     private readonly maxBody: number,
+    scratch?: Uint8Array,
   ) {
     this.offset = start;
-    this.chunk = new Uint8Array(Math.min(SCAN_CHUNK_BYTES, Math.max(RECORD_HEADER_BYTES, end - start)));
-    this.view = new DataView(this.chunk.buffer);
+    this.chunk = scratch ?? new Uint8Array(Math.min(FIRST_FILL_BYTES, Math.max(RECORD_HEADER_BYTES, end - start)));
+    this.view = new DataView(this.chunk.buffer, this.chunk.byteOffset, this.chunk.byteLength);
   }
 
   /** Examines the frame at `offset`. Returns false at the end of the range. */
@@ -62,9 +68,10 @@ export class SegmentCursor {
   }
 
   private fill(minimum: number): void {
-    const want = Math.max(minimum, Math.min(SCAN_CHUNK_BYTES, this.end - this.offset));
+    const want = Math.max(minimum, Math.min(this.nextFill, this.end - this.offset));
+    this.nextFill = Math.min(SCAN_CHUNK_BYTES, this.nextFill * 2);
     if (want > this.chunk.length) {
-      this.chunk = new Uint8Array(want);
+      this.chunk = new Uint8Array(Math.max(want, Math.min(SCAN_CHUNK_BYTES, this.chunk.length * 2)));
       this.view = new DataView(this.chunk.buffer);
     }
     const length = Math.min(want, Math.max(0, this.end - this.offset));

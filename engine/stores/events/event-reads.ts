@@ -11,12 +11,15 @@ import type { PositionIndex } from "../../index/position-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
 import type { Log } from "../../log/log.js";
 import { followedByValidFrame, resynchronise } from "../../log/recovery.js";
-import { SEGMENT_HEADER_BYTES } from "../../limits.js";
+import { SCAN_CHUNK_BYTES, SEGMENT_HEADER_BYTES } from "../../limits.js";
 import type { RecordedEvent } from "../../types.js";
 import { decodeEvent, peekPosition } from "./event-codec.js";
 import type { CheckedRead } from "./validation.js";
 
 export class EventReader {
+  /** Lent to every scan: scans are synchronous, so one buffer serves them all. */
+  private scratch = new Uint8Array(SCAN_CHUNK_BYTES);
+
   constructor(
     private readonly log: Log,
     private readonly table: StreamTable,
@@ -113,7 +116,7 @@ export class EventReader {
    */
   private scan(segmentNumber: number, start: number, end: number, lo: number, hi: number, now: number, count: number, out: RecordedEvent[]): void {
     const segment = this.log.segment(segmentNumber);
-    const cursor = this.log.cursor(segment, Math.max(start, SEGMENT_HEADER_BYTES), end);
+    const cursor = this.log.cursor(segment, Math.max(start, SEGMENT_HEADER_BYTES), end, this.scratch);
     let previous = -1;
     let damagedAt = -1;
     while (out.length < count && cursor.examine()) {
