@@ -13,6 +13,7 @@ export interface HttpReport {
   node: string;
   cpus: number;
   seconds: number;
+  rounds: number;
   writers: number;
   bodyBytes: number;
   results: Measurement[];
@@ -46,8 +47,9 @@ function render(r: HttpReport): string {
     "server `@durable-streams/server` in file-backed mode, each in its own child process",
     "on a fresh temporary directory, same machine, same run; the load generator is the",
     "parent process (node:http, keep-alive). Both fsync every acknowledged append.",
-    `Node ${r.node}, ${r.cpus} CPUs (shared with other work), ${r.seconds} s per measurement after a warm-up,`,
-    `${r.writers} concurrent clients, ${r.bodyBytes}-byte appends. Raw numbers: \`bench/results/http.json\`.`,
+    `Node ${r.node}, ${r.cpus} CPUs shared with other work, so the servers take turns for ${r.rounds} rounds`,
+    `(order flipped each round) and each one's best round is shown; ${r.seconds} s per measurement after a`,
+    `warm-up, ${r.writers} concurrent clients, ${r.bodyBytes}-byte appends. Raw numbers: \`bench/results/http.json\`.`,
     "",
     "| workload | seglog serve: ops/s, MB/s, p50 / p99 ms | reference: ops/s, MB/s, p50 / p99 ms | throughput ratio |",
     "|---|---|---|---|",
@@ -55,10 +57,10 @@ function render(r: HttpReport): string {
     "",
     "Workloads: *append, own streams* — each client appends to its own stream;",
     "*append, one stream* — all clients append to the same stream; *catch-up read* — one",
-    "client reads a 5 MiB stream (20,480 appends) from the start to the tail, following",
-    "Stream-Next-Offset (one op = the whole stream); *tail read* — each client fetches the",
-    "last 16 appends of such a stream, again and again. The ratio is seglog's throughput",
-    "divided by the reference's (above 1: seglog is faster).",
+    "client reads a 4 MiB stream (4,096 appends of 1 KiB) from the start to the tail,",
+    "following Stream-Next-Offset (one op = the whole stream); *tail read* — each client",
+    "fetches the last 16 appends of that stream, again and again. The ratio is seglog's",
+    "throughput divided by the reference's (above 1: seglog is faster).",
     "",
   ].join("\n");
 }

@@ -42,7 +42,7 @@ if (conformance === "1") {
   const vitestStatus = run(process.execPath, [
     "node_modules/vitest/vitest.mjs",
     "run",
-    "--reporter=default",
+    "--reporter=dot",
     "--reporter=json",
     `--outputFile.json=${vitestFile}`,
   ]);

@@ -113,10 +113,15 @@ export class GroupCommit {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => {
+      const start = () => {
         this.scheduled = false;
         if (!this.running) void this.run();
-      });
+      };
+      // Sync: wait for the end of this event-loop turn, so that appends arriving
+      // in separate I/O callbacks of one turn (HTTP requests) share the fsync.
+      // Buffered: a write is cheap, go at once.
+      if (this.durability === "sync") setImmediate(start);
+      else queueMicrotask(start);
     }
   }
 

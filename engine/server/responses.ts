@@ -59,7 +59,9 @@ export function send(res: ServerResponse, status: number, headers: Headers, body
     res.end();
     return;
   }
-  res.writeHead(status, headers);
+  // Headers set one by one and the whole body given to end(): node adds Content-Length.
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  res.statusCode = status;
   res.end(body);
 }
 

@@ -32,24 +32,38 @@ export function manualClock(start = 1_700_000_000_000): { now: () => number; adv
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
+/** How the suite reaches the files under a database (the real disk, or a test file system). */
+export interface Files {
+  exists(path: string): boolean;
+  remove(path: string): void;
+}
+
+export const diskFiles: Files = { exists: existsSync, remove: (path) => rmSync(path) };
+
 /**
  * Runs `check` now, after a reopen that restores the checkpoint, and after a
  * reopen that replays the whole log (checkpoint removed). Returns the last database.
  */
-export async function acrossReopens(h: DatabaseHarness, db: Database, check: (db: Database) => Promise<void>, options?: OpenOptions): Promise<Database> {
+export async function acrossReopens(
+  h: DatabaseHarness,
+  db: Database,
+  check: (db: Database) => Promise<void>,
+  options?: OpenOptions,
+  files: Files = diskFiles,
+): Promise<Database> {
   await check(db);
   const fromCheckpoint = await h.reopen(db, options);
   await check(fromCheckpoint);
   await fromCheckpoint.close();
   const checkpoint = join(db.dir, "checkpoint.ckpt");
-  expect(existsSync(checkpoint)).toBe(true);
-  rmSync(checkpoint);
+  expect(files.exists(checkpoint)).toBe(true);
+  files.remove(checkpoint);
   const replayed = await h.open(options, db.dir);
   await check(replayed);
   return replayed;
 }
 
-export function byteStreamStoreContract(name: string, factory: DatabaseFactory): void {
+export function byteStreamStoreContract(name: string, factory: DatabaseFactory, files: Files = diskFiles): void {
   describe(`byte stream store contract (${name})`, () => {
     const h = useDatabases(factory);
 
@@ -274,7 +288,7 @@ export function byteStreamStoreContract(name: string, factory: DatabaseFactory):
           throwsWith(() => again.streams.getMetadata("gone"), "NOT_FOUND");
           expect(again.streams.list()).toEqual(["json", "text"]);
           expect((await again.verify()).ok).toBe(true);
-        });
+        }, undefined, files);
         await rejectsWith(() => last.streams.append("text", "x", { seq: "001" }), "SEQ_CONFLICT");
         await last.streams.append("text", "!", { seq: "002" });
         expect(await readAll(last, "text")).toBe("hello world!");

@@ -32,6 +32,7 @@ export class StreamCatalog {
   nextNumber = 1;
   /** Per segment: bytes of records on disk that belong to no kept incarnation. */
   readonly garbage = new Map<number, number>();
+  private sweeping: IterableIterator<StreamIncarnation> | undefined;
 
   constructor(private readonly clock: () => number) {}
 
@@ -72,8 +73,24 @@ export class StreamCatalog {
   /** Drops every incarnation nothing keeps any more (before a compaction plans). */
   sweep(): void {
     const now = this.clock();
-    for (const inc of [...this.byNumber.values()]) {
-      if ((inc.deleted || inc.expired(now)) && !this.retained(inc, now)) this.drop(inc);
+    for (const inc of [...this.byNumber.values()]) if (this.collectable(inc, now)) this.drop(inc);
+  }
+
+  /**
+   * Looks at the next `n` incarnations (round robin) and drops those nothing
+   * keeps. Called on every create, so streams that expire without ever being
+   * touched again do not pile up in memory between compactions.
+   */
+  sweepSome(n: number): void {
+    const now = this.clock();
+    for (let i = 0; i < n; i++) {
+      let step = this.sweeping?.next();
+      if (step === undefined || step.done === true) {
+        this.sweeping = this.byNumber.values();
+        step = this.sweeping.next();
+        if (step.done === true) return;
+      }
+      if (this.collectable(step.value, now)) this.drop(step.value);
     }
   }
 
@@ -159,8 +176,7 @@ export class StreamCatalog {
     if (source === undefined) return;
     source.forks.delete(inc);
     inc.source = undefined;
-    const now = this.clock();
-    if ((source.deleted || source.expired(now)) && !this.retained(source, now)) this.drop(source);
+    if (this.collectable(source, this.clock())) this.drop(source);
   }
 
   /** After replay or a restore: the writer's view starts at what is committed. */
@@ -171,6 +187,10 @@ export class StreamCatalog {
   }
 
   // ---- internals ----------------------------------------------------------
+
+  private collectable(inc: StreamIncarnation, now: number): boolean {
+    return (inc.deleted || inc.expired(now)) && !this.retained(inc, now);
+  }
 
   private alive(inc: StreamIncarnation, isDeleted: boolean): StreamIncarnation {
     const now = this.clock();

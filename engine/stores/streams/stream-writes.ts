@@ -41,6 +41,7 @@ export class StreamWrites {
 
   async ensure(id: string, c: CheckedCreate): Promise<api.ByteStreamEnsureResult> {
     this.ctx.checkWritable();
+    this.catalog.sweepSome(4);
     const existing = this.catalog.occupant(id);
     if (existing !== undefined) return this.confirm(existing, c);
     const source = c.fork === undefined ? undefined : this.catalog.writable(c.fork.from);

@@ -74,4 +74,15 @@ describe("byte stream TTL and expiry", () => {
     throwsWith(() => db.streams.getMetadata("src"), "NOT_FOUND");
     expect(await readAll(db, "fork")).toBe("data");
   });
+
+  it("when an expired stream is never touched again, later creates still sweep it away (its bytes become garbage)", async () => {
+    const clock = manualClock();
+    const db = await h.open({ clock: clock.now });
+    await db.streams.create("short", { ttlSeconds: 1 });
+    await db.streams.append("short", "x".repeat(500));
+    clock.advance(2_000);
+    expect((await db.stats()).garbageBytes).toBe(0);
+    for (let i = 0; i < 3; i++) await db.streams.create(`other-${i}`);
+    expect((await db.stats()).garbageBytes).toBeGreaterThan(500);
+  });
 });
