@@ -53,6 +53,7 @@ export class RecordReader {
     if (segment === undefined) throw new SeglogError("CORRUPTION", "record lost to damage found when the log was opened (see verify())");
     const offset = offsetOf(location);
     const rel = offset % BLOCK_BYTES;
+    let knownLength = 0;
     if (rel + RECORD_HEADER_BYTES <= BLOCK_BYTES) {
       let block = this.block(segment, offset - rel, rel + RECORD_HEADER_BYTES);
       const frameEnd = rel + RECORD_HEADER_BYTES + block.view.getUint32(rel, true);
@@ -60,8 +61,9 @@ export class RecordReader {
         if (frameEnd > block.length) block = this.block(segment, offset - rel, frameEnd);
         return this.accept(segment, offset, examineFrame(block.data, block.view, rel, block.length, this.maxBody, this.frame), block.data);
       }
+      knownLength = frameEnd - rel;
     }
-    return this.readLarge(segment, offset);
+    return this.readLarge(segment, offset, knownLength);
   }
 
   /** Bytes of the whole frame at `location` (header + body). */
@@ -108,19 +110,27 @@ export class RecordReader {
     return block;
   }
 
-  /** A record that crosses a block boundary: read it whole, past the cache. */
-  private readLarge(segment: Segment, offset: number): RecordView {
-    let length = Math.max(0, Math.min(this.large.length, segment.committedEnd - offset));
-    let got = length > 0 ? segment.read(this.large, 0, length, offset) : 0;
-    let frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
-    if (frame.status === FrameStatus.Torn && frame.frameLength > got && offset + frame.frameLength <= segment.committedEnd) {
-      this.large = new Uint8Array(Math.max(frame.frameLength, this.large.length * 2));
-      this.largeView = new DataView(this.large.buffer);
-      length = frame.frameLength;
-      got = segment.read(this.large, 0, length, offset);
-      frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
+  /**
+   * A record that crosses a block boundary: read it whole, past the cache.
+   * `knownLength` is its frame length when the header was already read (0 if not).
+   */
+  private readLarge(segment: Segment, offset: number, knownLength: number): RecordView {
+    const available = Math.max(0, segment.committedEnd - offset);
+    let want = Math.min(available, knownLength > 0 && knownLength <= this.maxBody + RECORD_HEADER_BYTES ? knownLength : BLOCK_BYTES * 2);
+    for (;;) {
+      if (want > this.large.length) {
+        this.large = new Uint8Array(Math.max(want, this.large.length * 2));
+        this.largeView = new DataView(this.large.buffer);
+      }
+      const got = want > 0 ? segment.read(this.large, 0, want, offset) : 0;
+      const frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
+      // Read again only when the header asks for more than was read and the segment has it.
+      if (frame.status === FrameStatus.Torn && frame.frameLength > got && frame.frameLength <= available && got === want) {
+        want = frame.frameLength;
+        continue;
+      }
+      return this.accept(segment, offset, frame, this.large);
     }
-    return this.accept(segment, offset, frame, this.large);
   }
 }
 
