@@ -35,7 +35,10 @@ class Batch {
   writes: PendingWrite[] = [];
 
   ensure(extra: number): void {
-    const need = this.length + extra;
+    this.ensureEnd(this.length + extra);
+  }
+
+  ensureEnd(need: number): void {
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
@@ -101,6 +104,34 @@ export class GroupCommit {
     batch.buf.set(tail, at + RECORD_HEADER_BYTES + head.length);
     batch.length += sealFrame(batch.buf, batch.view, at, type, flags, bodyLength);
     return at;
+  }
+
+  /**
+   * Starts a frame whose body the caller writes in place, from `frameAt + 12`
+   * on, with room for `bodyRoom` bytes; `room` makes more, `endFrame` seals it.
+   * The buffer may move when it grows: read `buffer` and `view` after each.
+   */
+  beginFrame(bodyRoom: number): number {
+    const batch = this.filling;
+    batch.ensureEnd(batch.length + RECORD_HEADER_BYTES + bodyRoom);
+    return batch.length;
+  }
+
+  room(end: number): void {
+    this.filling.ensureEnd(end);
+  }
+
+  get buffer(): Uint8Array {
+    return this.filling.buf;
+  }
+
+  get view(): DataView {
+    return this.filling.view;
+  }
+
+  endFrame(frameAt: number, type: number, flags: number, bodyLength: number): void {
+    const batch = this.filling;
+    batch.length = frameAt + sealFrame(batch.buf, batch.view, frameAt, type, flags, bodyLength);
   }
 
   /** Queues the records framed since `write.start`; settles the write's promise when committed. */

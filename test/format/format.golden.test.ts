@@ -16,7 +16,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packLocation, offsetOf, segmentOf } from "../../engine/log/location.js";
-import { decodeEvent, encodeEvent, encodeMeta, MetaOp } from "../../engine/stores/events/event-codec.js";
+import { decodeEvent, encodeMeta, MetaOp } from "../../engine/stores/events/event-codec.js";
+import { encodeEventBody } from "../../engine/stores/events/event-encoder.js";
 
 // Segment 3, generation 1: both number fields non-zero, so a field at the wrong offset shows.
 const HEADER_3_1 = "53 47 4c 47 01 01 01 00 03 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 11 35 65 e4";
@@ -131,7 +132,7 @@ describe("segment header", () => {
 
 describe("record frame", () => {
   test("the event body is the documented msgpack array", () => {
-    const body = encodeEvent(0, "order-1", 0, 1700000000000, "e1", "Placed", { n: 1 }, undefined, undefined);
+    const body = encodeEventBody(0, "order-1", 0, 1700000000000, "e1", "Placed", { n: 1 }, undefined, undefined);
     expect(toHex(body)).toBe(EVENT_BODY);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Bodies of the event store's records (record types in format/constants.ts).
  *
- * Event (type 1), a msgpack array of 9:
+ * Event (type 1), a msgpack array of 9 (written in place by event-encoder.ts):
  *   [position, streamId, version, timestamp, id, type, data, metadata | nil, tags | nil]
  * Position comes first so that scans can skip events by position without
  * decoding the rest (`peekPosition`).
@@ -32,20 +32,6 @@ export const enum MetaOp {
 }
 
 const EVENT_FIELDS = 9;
-
-export function encodeEvent(
-  position: number,
-  streamId: string,
-  version: number,
-  timestamp: number,
-  id: string,
-  type: string,
-  data: unknown,
-  metadata: Record<string, unknown> | undefined,
-  tags: string[] | undefined,
-): Uint8Array {
-  return encode([position, streamId, version, timestamp, id, type, data, metadata ?? null, tags ?? null]);
-}
 
 export function decodeEvent(body: Uint8Array): RecordedEvent {
   const f = decode(body) as unknown[];

@@ -25,12 +25,12 @@ import {
   decodeMeta,
   decodePositionFloor,
   decodeStreamSnapshot,
-  encodeEvent,
   encodeMeta,
   idHash,
   MetaOp,
 } from "./event-codec.js";
 import { EventCompaction } from "./event-compaction.js";
+import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
 import { findDuplicate, type StreamAppend } from "./idempotency.js";
 import { EventSubscription, iterate } from "./subscription.js";
@@ -343,19 +343,19 @@ export class EventStore implements api.EventStore, LogStore {
         const e = events[i]!;
         const id = e.id ?? randomUUID();
         ids[i] = id;
-        let body: Uint8Array;
+        const flags = endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0;
+        let bodyLength: number;
         try {
-          body = encodeEvent(firstPosition + i, entry.id, firstVersion + i, now, id, e.type, e.data, e.metadata, e.tags);
+          bodyLength = frameEvent(commit, flags, firstPosition + i, entry.id, firstVersion + i, now, id, e.type, e.data, e.metadata, e.tags);
         } catch (err) {
           throw new SeglogError("INVALID_ARGUMENT", `${argument}[${i}].data cannot be encoded: ${(err as Error).message}`, { argument: `${argument}[${i}].data`, cause: err });
         }
-        if (body.length + RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
-          throw new SeglogError("TOO_LARGE", `${argument}[${i}] encodes to ${body.length + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
+        if (bodyLength + RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
+          throw new SeglogError("TOO_LARGE", `${argument}[${i}] encodes to ${bodyLength + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
             streamId: entry.id,
             argument: `${argument}[${i}]`,
           });
         }
-        commit.frame(RecordType.Event, endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0, body);
       }
     } catch (err) {
       commit.rollback(rollbackMark);
