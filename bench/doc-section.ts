@@ -34,6 +34,8 @@ for the stores without group commit, hence fewer); (c) ${int(s["append-concurren
 ${int(s["append-batch-sync"] as number)} sync; (e)/(f)/(g) read a database of ${int(s.reads as number)} events; (h)/(i)/(j) use a database of
 ${(s.open as number[]).map(int).join(" and ")} events. Latency is per call: one append call, one stream read,
 one page of 1,000 events for (g). (f) makes 10 passes over the 1,000 streams.
+${meta.repeat > 1 ? `Each timed workload ran ${meta.repeat} times per store, the stores taking turns; the table shows the run
+with the median events/s and, under **spread**, the slowest and fastest of the ${meta.repeat}.` : "Each workload ran once per store (no spread)."}
 
 ### Appends and reads
 

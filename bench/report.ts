@@ -19,6 +19,10 @@ export interface Entry {
   /** 1-minute load average when the child started, and its wall time. */
   loadBefore: number;
   wallSeconds: number;
+  /** With --repeat: how many runs this median stands for, and the slowest and fastest events/s. */
+  runs?: number;
+  rateMin?: number;
+  rateMax?: number;
 }
 
 export interface Meta {
@@ -30,6 +34,7 @@ export interface Meta {
   recordBytes: number;
   dataBytes: number;
   sizes: Record<string, number | number[]>;
+  repeat: number;
   durationSeconds: number;
 }
 
@@ -62,7 +67,10 @@ export function rate(r: WorkloadResult | undefined): number | undefined {
 // ---- tables -----------------------------------------------------------------
 
 export function throughputTable(entries: Entry[], recordBytes: number): string {
-  const rows = ["| workload | store | events | events/s | MB/s | p50 ms | p99 ms | seglog ÷ store |", "|---|---|--:|--:|--:|--:|--:|--:|"];
+  const rows = [
+    "| workload | store | events | events/s | spread | MB/s | p50 ms | p99 ms | seglog ÷ store |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+  ];
   for (const id of TIMED) {
     const group = entries.filter((e) => e.workload === id);
     if (group.length === 0) continue;
@@ -70,13 +78,14 @@ export function throughputTable(entries: Entry[], recordBytes: number): string {
     group.forEach((e, k) => {
       const label = k === 0 ? `(${e.letter}) ${e.title}` : "";
       if (!e.ok || e.result === undefined) {
-        rows.push(`| ${label} | ${e.subject} | | ${e.unsupported !== undefined ? "n/a: " + e.unsupported : "failed (see JSON)"} | | | | |`);
+        rows.push(`| ${label} | ${e.subject} | | ${e.unsupported !== undefined ? "n/a: " + e.unsupported : "failed (see JSON)"} | | | | | |`);
         return;
       }
       const r = e.result;
       const per = r.events / r.seconds;
       const ratio = e.subject === "seglog" || seglogRate === undefined ? "" : `${fmtRatio(seglogRate / per)}`;
-      rows.push(`| ${label} | ${e.subject} | ${int(r.events)} | ${int(per)} | ${fix((per * recordBytes) / 1e6, 1)} | ${fix(r.p50Ms, 3)} | ${fix(r.p99Ms, 3)} | ${ratio} |`);
+      const spread = e.rateMin !== undefined && e.rateMax !== undefined ? `${int(e.rateMin)}–${int(e.rateMax)}` : "";
+      rows.push(`| ${label} | ${e.subject} | ${int(r.events)} | ${int(per)} | ${spread} | ${fix((per * recordBytes) / 1e6, 1)} | ${fix(r.p50Ms, 3)} | ${fix(r.p99Ms, 3)} | ${ratio} |`);
     });
   }
   return rows.join("\n");

@@ -7,8 +7,13 @@
  * the two cores. Prints the tables, writes the JSON and, for a full run,
  * rewrites the "Event store vs SQLite and LMDB" section of docs/benchmarks.md.
  *
- *   node dist/bench/run.js [--quick] [--only a,b,e] [--subjects seglog,lmdb]
+ *   node dist/bench/run.js [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,lmdb]
  *                          [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc]
+ *
+ * --repeat N: each timed workload (a–g) runs N times per store, the stores taking
+ * turns, and the run with the median events/s is reported (the spread is kept);
+ * on a machine shared with others this keeps one noisy moment from deciding a
+ * ratio. Default 3 for a full run, 1 for --quick.
  *
  * --quick: fewer events (under a minute); writes bench/results/latest-quick.json
  * and leaves the doc alone unless --doc is given, so a development run never
@@ -38,6 +43,7 @@ const CHILD_TIMEOUT_MS = 15 * 60 * 1000;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
+    repeat: { type: "string" },
     only: { type: "string" },
     subjects: { type: "string" },
     "open-events": { type: "string" },
@@ -54,6 +60,8 @@ const subjects = (values.subjects?.split(",") ?? SUBJECT_NAMES) as SubjectName[]
 for (const s of subjects) if (!SUBJECT_NAMES.includes(s)) throw new Error(`unknown subject ${s}; known: ${SUBJECT_NAMES.join(", ")}`);
 const letters = values.only?.split(",");
 const writeDoc = values["no-doc"] ? false : (values.doc ?? !quick);
+const repeat = Number(values.repeat ?? (quick ? 1 : 3));
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be a whole number >= 1");
 const root = values.dir ?? join(tmpdir(), `seglog-bench-${process.pid}`);
 
 const selected = WORKLOADS.filter((w) => {
@@ -68,12 +76,14 @@ const loadStart = loadavg();
 const started = Date.now();
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
-const entries: Entry[] = [];
+const raw: Entry[] = [];
 try {
   for (const w of selected) {
     const runs = w.id === "prepare-open" || w.id === "open" ? sizes.open : [undefined];
+    // Fills are not timed and open repeats itself in-process: only (a)–(g) repeat.
+    const reps = w.letter !== "" && w.id !== "open" ? repeat : 1;
     for (const openSize of runs) {
-      for (const subject of subjects) entries.push(await runChild(w, subject, openSize));
+      for (let rep = 0; rep < reps; rep++) for (const subject of subjects) raw.push(await runChild(w, subject, openSize));
       // Drop databases as soon as nothing else reads them.
       if (w.id === "read-all") for (const s of subjects) rmSync(dirFor("prepare-reads", s), { recursive: true, force: true });
       if (w.id === "open") for (const s of subjects) rmSync(dirFor("open", s, openSize), { recursive: true, force: true });
@@ -82,6 +92,7 @@ try {
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
+const entries = medianRuns(raw);
 
 const meta: Meta = {
   mode: quick ? "quick" : "full",
@@ -92,6 +103,7 @@ const meta: Meta = {
   recordBytes: meanRecordBytes(),
   dataBytes: Math.round(dataBytesOf(makeEvent(123456))),
   sizes: { ...sizes },
+  repeat,
   durationSeconds: (Date.now() - started) / 1000,
 };
 
@@ -107,7 +119,7 @@ for (const e of entries.filter((x) => x.error !== undefined)) console.log(`\n${e
 
 const jsonPath = join(repo, "bench", "results", quick ? "latest-quick.json" : "latest.json");
 mkdirSync(dirname(jsonPath), { recursive: true });
-writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries }, null, 2)}\n`);
+writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries, runs: raw }, null, 2)}\n`);
 console.log(`\nwrote ${jsonPath}`);
 if (writeDoc) {
   const docPath = join(repo, "docs", "benchmarks.md");
@@ -170,6 +182,23 @@ function progress(w: Workload, e: Entry): void {
   else if (w.id.startsWith("prepare-")) what = `${int(e.events)} events in ${fix(r!.seconds, 1)} s`;
   else what = `${int(r!.events / r!.seconds).padStart(10)} events/s  p50 ${fix(r!.p50Ms, 3)} ms  p99 ${fix(r!.p99Ms, 3)} ms`;
   process.stderr.write(`${label} ${what}  [${fix(e.wallSeconds, 1)} s, load ${fix(e.loadBefore, 2)}]\n`);
+}
+
+/** One entry per (workload, store, size): the run with the median events/s, with the spread of all runs. */
+function medianRuns(all: Entry[]): Entry[] {
+  const groups = new Map<string, Entry[]>();
+  for (const e of all) {
+    const key = `${e.workload}|${e.subject}|${e.events}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  return [...groups.values()].map((group) => {
+    const ok = group.filter((e) => e.ok && e.result !== undefined && e.result.seconds > 0);
+    if (group.length === 1 || ok.length === 0) return group[0]!;
+    const rates = ok.map((e) => e.result!.events / e.result!.seconds);
+    const order = ok.map((_, i) => i).sort((a, b) => rates[a]! - rates[b]!);
+    const median = ok[order[Math.floor((order.length - 1) / 2)]!]!;
+    return { ...median, runs: ok.length, rateMin: rates[order[0]!]!, rateMax: rates[order[order.length - 1]!]! };
+  });
 }
 
 function gitCommit(): { sha: string; dirty: boolean } {

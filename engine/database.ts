@@ -16,7 +16,7 @@ import { NodeFileSystem } from "./io/node-file-system.js";
 import { compact, type CompactionHost } from "./compaction/compactor.js";
 import { GroupCommit } from "./log/group-commit.js";
 import { Log } from "./log/log.js";
-import { recover } from "./log/recovery.js";
+import { recover, type Damage } from "./log/recovery.js";
 import { verifyLog } from "./log/verify.js";
 import { MAX_RECORD_BYTES_LIMIT, SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
 import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
@@ -78,6 +78,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private closing: Promise<void> | undefined;
   /** Bytes of a torn tail cut at open (reported by stats() as repairedBytes). */
   private tornBytesCut = 0;
+  /** Records open replayed from the log and their store refused (reported by verify()). */
+  private rejectedAtOpen: Damage[] = [];
   private compacting: Promise<void> | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
 
@@ -172,7 +174,7 @@ class DatabaseImpl implements api.Database, StoreContext {
   async verify(): Promise<api.VerifyReport> {
     this.checkOpen();
     const scan = verifyLog(this.log);
-    const problems = [...scan.problems];
+    const problems = [...scan.problems, ...this.rejectedAtOpen.map((d) => `${d.file} offset ${d.offset}: ${d.reason}`)];
     for (const store of this.stores) problems.push(...store.verify());
     return { ok: problems.length === 0, records: scan.records, segments: this.log.segments.length, problems };
   }
@@ -245,6 +247,7 @@ class DatabaseImpl implements api.Database, StoreContext {
       this.storeByType.get(type)?.replay(type, body, location),
     );
     this.tornBytesCut = result.tornBytes;
+    this.rejectedAtOpen = result.rejected;
     for (const store of this.stores) store.recovered();
     if (result.tornBytes > 0 && !this.options.readOnly) await this.log.sync();
   }

@@ -4,6 +4,7 @@
  * no shared structures, so every record decodes on its own.
  */
 import { Packr, Unpackr } from "msgpackr";
+import { SeglogError } from "../errors.js";
 
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
 // copyBuffers: byte arrays in decoded values get their own memory, so read buffers can be reused.
@@ -16,16 +17,36 @@ export function encode(value: unknown): Uint8Array {
 
 /** Decodes a body. Byte arrays in the result are copies; `bytes` may be reused after. */
 export function decode(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
+  try {
+    return unpackr.unpack(bytes);
+  } catch (err) {
+    // The checksum matched, so these are the bytes that were written, and they do not decode.
+    throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
- * Values msgpack would silently change (functions, symbols) are rejected before
- * encoding; a cyclic structure is found by the depth bound.
+ * True when `s` is valid UTF-16 (no lone surrogate). Records store strings as
+ * UTF-8, where a lone surrogate can only become U+FFFD: such a string would not
+ * read back as written, so it is refused at the door.
+ */
+export function isWellFormedText(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * Describes why a value would not read back as the same value, or undefined
+ * when it would: plain objects and arrays of strings, numbers, booleans, null,
+ * undefined, bigints within 64 bits, Uint8Array bytes and Dates. Anything msgpack
+ * would change silently (functions, symbols, Maps, Sets, class instances, other
+ * typed arrays, lone surrogates, an own "__proto__" key that the decoder renames)
+ * is refused; a cyclic structure is found by the depth bound.
  */
 export function findUnencodable(value: unknown, depth = 0): string | undefined {
   if (depth > 256) return "is nested too deeply (or cyclic)";
   switch (typeof value) {
+    case "string":
+      return isWellFormedText(value) ? undefined : "contains a string with a lone surrogate";
     case "function":
       return "contains a function";
     case "symbol":
@@ -33,15 +54,21 @@ export function findUnencodable(value: unknown, depth = 0): string | undefined {
     case "bigint":
       return value >= -(2n ** 63n) && value < 2n ** 64n ? undefined : "contains a bigint outside 64 bits";
     case "object": {
-      if (value === null || value instanceof Uint8Array || value instanceof Date) return undefined;
+      if (value === null || value instanceof Date) return undefined;
+      if (value instanceof Uint8Array) return value.constructor === Uint8Array || value.constructor === Buffer ? undefined : "contains a typed array other than Uint8Array";
       if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return "contains an array of a subclass";
         for (let i = 0; i < value.length; i++) {
           const problem = findUnencodable(value[i], depth + 1);
           if (problem !== undefined) return problem;
         }
         return undefined;
       }
-      for (const key in value) {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return `contains a ${(value as object).constructor?.name ?? "non-plain"} object, not a plain one`;
+      for (const key of Object.keys(value)) {
+        if (key === "__proto__") return 'contains a "__proto__" key';
+        if (!isWellFormedText(key)) return "contains a key with a lone surrogate";
         const problem = findUnencodable((value as Record<string, unknown>)[key], depth + 1);
         if (problem !== undefined) return problem;
       }

@@ -28,6 +28,9 @@ export interface PendingWrite {
   reject(err: unknown): void;
 }
 
+/** Microtask hops after a commit during which a new append counts as its writer's next one. */
+const FOLLOW_WINDOW_HOPS = 16;
+
 class Batch {
   buf = new Uint8Array(64 * 1024);
   view = new DataView(this.buf.buffer);
@@ -58,6 +61,8 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | undefined;
   private drained: (() => void)[] = [];
   private exclusives: (() => Promise<void>)[] = [];
+  private following = false;
+  private windows = 0;
 
   constructor(
     private readonly log: Log,
@@ -149,9 +154,11 @@ export class GroupCommit {
         if (!this.running) void this.run();
       };
       // Sync: wait for the end of this event-loop turn, so that appends arriving
-      // in separate I/O callbacks of one turn (HTTP requests) share the fsync.
+      // in separate I/O callbacks of one turn (HTTP requests) share the fsync —
+      // unless this append follows right on the heels of a commit (an appender
+      // awaiting one append after another): nobody else can join it, go at once.
       // Buffered: a write is cheap, go at once.
-      if (this.durability === "sync") setImmediate(start);
+      if (this.durability === "sync" && !this.following) setImmediate(start);
       else queueMicrotask(start);
     }
   }
@@ -233,6 +240,7 @@ export class GroupCommit {
     this.log.publish();
     for (const w of batch.writes) w.apply(location, batch.buf);
     for (const w of batch.writes) w.resolve();
+    this.openFollowWindow();
   }
 
   /** A failed batch takes every queued write with it: their checks assumed it would land. */
@@ -244,6 +252,24 @@ export class GroupCommit {
     for (const w of queued) w.abort();
     for (const w of batch.writes) w.reject(err);
     for (const w of queued) w.reject(err);
+  }
+
+  /**
+   * For the next few microtask hops after a commit resolved its writers, an
+   * append can only come from one of them continuing (the hops of an async
+   * function's return and its caller's await). Appends from other sources (I/O
+   * callbacks, timers) arrive after the window closes.
+   */
+  private openFollowWindow(): void {
+    this.following = true;
+    const window = ++this.windows;
+    let hops = FOLLOW_WINDOW_HOPS;
+    const hop = () => {
+      if (--hops > 0) queueMicrotask(hop);
+      // Only the newest window closes the door: an older one may still be counting.
+      else if (window === this.windows) this.following = false;
+    };
+    queueMicrotask(hop);
   }
 
   private async backgroundSync(): Promise<void> {

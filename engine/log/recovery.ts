@@ -17,7 +17,7 @@
 import { FLAG_GROUP_END } from "../format/constants.js";
 import { FrameStatus } from "../format/record.js";
 import { SEGMENT_HEADER_BYTES } from "../limits.js";
-import { packLocation } from "./location.js";
+import { offsetOf, packLocation } from "./location.js";
 import { SegmentCursor } from "./segment-cursor.js";
 import type { Segment } from "./segment.js";
 
@@ -31,6 +31,8 @@ export interface Damage {
 
 export interface RecoveryResult {
   damage: Damage[];
+  /** Intact frames whose bodies their store refused: only open can tell, so verify() repeats these. */
+  rejected: Damage[];
   /** Bytes cut (or, read-only, ignored) from the end of the newest segment. */
   tornBytes: number;
   records: number;
@@ -50,7 +52,7 @@ export function recover(
   readOnly: boolean,
   replay: ReplayFn,
 ): RecoveryResult {
-  const result: RecoveryResult = { damage: [], tornBytes: 0, records: 0 };
+  const result: RecoveryResult = { damage: [], rejected: [], tornBytes: 0, records: 0 };
   for (let i = startIndex; i < segments.length; i++) {
     const segment = segments[i]!;
     const from = i === startIndex ? startOffset : SEGMENT_HEADER_BYTES;
@@ -66,8 +68,17 @@ export function recover(
 }
 
 /** Replays one segment and returns where its valid records end. */
-function walkSegment(segment: Segment, from: number, isNewest: boolean, maxBody: number, replay: ReplayFn, result: RecoveryResult): number {
+function walkSegment(segment: Segment, from: number, isNewest: boolean, maxBody: number, store: ReplayFn, result: RecoveryResult): number {
   const cursor = new SegmentCursor(segment, from, segment.size, maxBody);
+  const replay: ReplayFn = (type, body, location) => {
+    try {
+      store(type, body, location);
+    } catch (err) {
+      // The frame's checksum matched but its body is not what its type says
+      // (a writer bug or a forged file): damage, reported and never replayed.
+      result.rejected.push({ file: segment.path, offset: offsetOf(location), reason: `record body rejected: ${(err as Error).message}` });
+    }
+  };
   let held: HeldRecord[] = [];
   let groupStart = from;
   while (cursor.examine()) {

@@ -4,7 +4,7 @@
  * nothing; each error is INVALID_ARGUMENT and names the argument.
  */
 import { invalidArgument } from "../errors.js";
-import { findUnencodable } from "../format/codec.js";
+import { findUnencodable, isWellFormedText } from "../format/codec.js";
 import { MAX_ID_LENGTH } from "../limits.js";
 import { isPlainObject } from "./events/validation.js";
 
@@ -14,6 +14,7 @@ export { isPlainObject };
 export function checkKey(value: unknown, name: string): string {
   if (typeof value !== "string" || value.length === 0) throw invalidArgument(name, "must be a non-empty string");
   if (value.length > MAX_ID_LENGTH) throw invalidArgument(name, `must be at most ${MAX_ID_LENGTH} characters`);
+  if (!isWellFormedText(value)) throw invalidArgument(name, "must not contain a lone surrogate");
   return value;
 }
 

@@ -42,10 +42,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Seeds to run: SEGLOG_MODEL_SEED replays one; SEGLOG_MODEL_SEQUENCES sets how many. */
-export function modelSeeds(base: number, defaultCount: number): number[] {
+/**
+ * Seeds to run: SEGLOG_MODEL_SEED replays one; SEGLOG_MODEL_SEQUENCES sets how
+ * many; SEGLOG_MODEL_BASE_SEED moves them (the soak script draws a new one each round).
+ */
+export function modelSeeds(defaultBase: number, defaultCount: number): number[] {
   const only = process.env.SEGLOG_MODEL_SEED;
   if (only !== undefined) return [Number(only)];
+  const moved = process.env.SEGLOG_MODEL_BASE_SEED;
+  const base = moved === undefined ? defaultBase : (Number(moved) ^ defaultBase) >>> 0;
   const count = Number(process.env.SEGLOG_MODEL_SEQUENCES ?? defaultCount);
   return Array.from({ length: count }, (_, i) => (base + i * 7919) >>> 0);
 }

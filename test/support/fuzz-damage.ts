@@ -2,7 +2,9 @@
  * Random damage to a template database held in memory (file name → bytes), and
  * the test's own judgement of what the damage left: either only a torn tail of
  * the newest segment (so open must show exactly the state of the last complete
- * atomic group before it), or anything else (so open may only show written data).
+ * atomic group before it), or anything else (so open may only show written data),
+ * or a forged record with a valid checksum (so the engine can only be asked to
+ * fail with SeglogErrors).
  *
  * The judgement reads the damaged bytes with this file's own frame check, not the
  * engine's, and mirrors the rules of docs/recovery.md: a newest segment whose
@@ -65,6 +67,7 @@ export async function damage(t: Template, others: Template[], rng: Rng): Promise
         rng.weighted<Action>([
           [6, flipBits], [3, cutNewestTail], [2, garbageAppended], [2, zeroSector], [2, removeFile], [2, emptyFile],
           [2, cutSealed], [2, swapCheckpoint], [2, checkpointDamage], [2, leftovers], [1, forgeHeader], [1, copySegmentAs],
+          [2, forgeBody],
         ]),
       );
     }
@@ -315,10 +318,39 @@ const copySegmentAs: Action = (_t, files, rng) => {
   return `copied ${from} to ${to}`;
 };
 
+/**
+ * A record whose body was changed and whose checksum was then made to match: what
+ * a writer bug, or a hand-made file, would leave. Only the decoders stand between
+ * such bytes and the indexes.
+ */
+export const forgeBody: Action = async (t, files, rng) => {
+  const segs = segmentNames(files).filter((s) => (t.records.get(s)?.length ?? 0) > 0);
+  if (segs.length === 0) return undefined;
+  const name = rng.pick(segs);
+  const buf = files.get(name)!;
+  const candidates = t.records.get(name)!.filter((x) => x.end <= buf.length && x.bodyLength > 0);
+  if (candidates.length === 0) return undefined;
+  const r = rng.pick(candidates);
+  const how = rng.weighted<string>([[4, "flipped body bytes"], [2, "random body"], [1, "zeroed body"], [1, "other type"]]);
+  if (how === "flipped body bytes") for (let i = rng.range(1, 3); i > 0; i--) buf[r.bodyStart + rng.int(r.bodyLength)]! ^= 1 << rng.int(8);
+  else if (how === "random body") buf.set(rng.bytes(r.bodyLength), r.bodyStart);
+  else if (how === "zeroed body") buf.fill(0, r.bodyStart, r.end);
+  else buf[r.offset + 8] = rng.pick([1, 2, 3, 4, 16, 17, 18, 32, 33, 48, 49, 50, 64, 65, 66, 67, 80, 81, 82, 83, 84]);
+  buf.writeUInt32LE(await xxh32(buf.subarray(r.offset + 8, r.end)), r.offset + 4);
+  return `forged ${name}@${r.offset} (type ${buf[r.offset + 8]}): ${how}, checksum made valid`;
+};
+
 // ---- judgement ---------------------------------------------------------------------
 
-/** What open must show: `exact` (the template's state at this log end) or `written` (only written data). */
-export type Expectation = { kind: "exact"; state: { dump: Dump; canon: string }; logEnd: string } | { kind: "written"; why: string };
+/**
+ * What open must show: `exact` (the template's state at this log end), `written`
+ * (only written data), or `decodes` (after a forged, checksum-valid record the
+ * engine cannot know what was written: only that every failure is a SeglogError).
+ */
+export type Expectation =
+  | { kind: "exact"; state: { dump: Dump; canon: string }; logEnd: string }
+  | { kind: "written"; why: string }
+  | { kind: "decodes"; why: string };
 
 /** Whether a whole, checksum-valid frame starts at `at`. */
 async function frameOk(buf: Buffer, at: number): Promise<{ ok: boolean; end: number; flags: number }> {
@@ -345,7 +377,8 @@ async function headerValid(buf: Buffer): Promise<boolean> {
  * the newest file is a torn creation (dropped). The checkpoint and leftover files
  * may be anything: the engine must not need them.
  */
-export async function judge(t: Template, files: Files): Promise<Expectation> {
+export async function judge(t: Template, files: Files, actions: string[] = []): Promise<Expectation> {
+  if (actions.some((a) => a.startsWith("forged") && a.includes("checksum made valid"))) return { kind: "decodes", why: "a record was forged with a valid checksum" };
   const written = (why: string): Expectation => ({ kind: "written", why });
   let names = segmentNames(files);
   const last = names.at(-1);

@@ -32,7 +32,7 @@ export function edgeString(rng: Rng): string {
     case 1:
       return rng.pick(["any", "no_stream", "stream_exists", "end", "forward", "backward", "-1", "now", "sync", "buffered"]);
     case 2:
-      return "\u00e9\u0301\uFEFF";
+      return rng.pick(["\u00e9\u0301\uFEFF", "\uD800", "a\uDC00b"]);
     case 3:
       return "a\u0000b";
     case 4:
@@ -92,8 +92,9 @@ export function throwingGetter(key: string, base: Record<string, unknown> = {}):
  * Getters that answer differently on a second read (a value that passes a check,
  * then changes before it is used) are not generated yet: today several methods
  * read an argument's field twice and let a TypeError or msgpackr's Error through
- * (events.append reads `type` and `tags` twice; objects.putChunks and
- * recordings.save encode after checking, without wrapping the encoder's error).
+ * (events.append reads `type` and `tags` twice, streams.ensure/create read
+ * `contentType` twice; objects.putChunks and recordings.save encode after
+ * checking, without wrapping the encoder's error).
  * Set to true once every method reads each field once or wraps the failure in a
  * SeglogError.
  */

@@ -37,7 +37,6 @@ export interface Dump {
   events: {
     all: Outcome;
     back: Outcome;
-    iterated: Outcome;
     list: Outcome;
     has: Outcome;
     streams: Record<string, { read: Outcome; version: Outcome; exists: Outcome }>;
@@ -118,7 +117,6 @@ export async function dumpDatabase(db: Database, keys: KnownKeys): Promise<Dump>
     events: {
       all: await attempt("events.readAll()", () => ev.readAll()),
       back: await attempt("events.readAll(backward)", () => ev.readAll({ direction: "backward" })),
-      iterated: await attempt("events.iterateAll()", () => collect(ev.iterateAll())),
       list: await attempt("events.listStreams()", () => ev.listStreams()),
       has: await attempt("events.hasEvents()", () => ev.hasEvents()),
       streams,
@@ -167,7 +165,7 @@ export class WrittenValues {
 
   addDump(d: Dump): void {
     const events: unknown[] = [];
-    for (const o of [d.events.all, d.events.back, d.events.iterated]) if (o.ok) events.push(...(o.v as unknown[]));
+    for (const o of [d.events.all, d.events.back]) if (o.ok) events.push(...(o.v as unknown[]));
     for (const s of Object.values(d.events.streams)) if (s.read.ok) events.push(...(s.read.v as unknown[]));
     for (const e of events) this.addEvent(e as Recorded);
     if (d.events.list.ok) for (const s of d.events.list.v as string[]) this.streamIds.add(s);
@@ -245,7 +243,6 @@ export function checkOnlyWrittenValues(d: Dump, written: WrittenValues, extraEve
   };
   checkEvents("events.readAll()", d.events.all, 1, "position");
   checkEvents("events.readAll(backward)", d.events.back, -1, "position");
-  checkEvents("events.iterateAll()", d.events.iterated, 1, "position");
   for (const [s, item] of Object.entries(d.events.streams)) {
     checkEvents(`events.readStream(${s})`, item.read, 1, "version", s);
     where(`events.streamVersion(${s})`, item.version);

@@ -21,7 +21,7 @@
  *   [lastPosition]
  */
 import { decode, encode } from "../../format/codec.js";
-import { corruption } from "../../errors.js";
+import { SeglogError } from "../../errors.js";
 import type { RecordedEvent } from "../../types.js";
 
 export const enum MetaOp {
@@ -35,7 +35,10 @@ const EVENT_FIELDS = 9;
 
 export function decodeEvent(body: Uint8Array): RecordedEvent {
   const f = decode(body) as unknown[];
-  if (!Array.isArray(f) || f.length !== EVENT_FIELDS) throw corruption("(event record)", 0, "event body has the wrong shape");
+  checkShape(f);
+  const metadata = f[7] ?? {};
+  const tags = f[8] ?? [];
+  if (typeof metadata !== "object" || !Array.isArray(tags)) throw badShape();
   return {
     id: f[4] as string,
     streamId: f[1] as string,
@@ -43,15 +46,41 @@ export function decodeEvent(body: Uint8Array): RecordedEvent {
     position: f[0] as number,
     type: f[5] as string,
     data: f[6],
-    metadata: (f[7] as Record<string, unknown> | null) ?? {},
-    tags: (f[8] as string[] | null) ?? [],
+    metadata: metadata as Record<string, unknown>,
+    tags: tags as string[],
     timestamp: f[3] as number,
   };
+}
+
+/** A body with the right checksum but the wrong shape was written wrong: it is damage. */
+function checkShape(f: unknown[]): void {
+  if (
+    !Array.isArray(f) ||
+    f.length !== EVENT_FIELDS ||
+    !isCount(f[0]) ||
+    typeof f[1] !== "string" ||
+    f[1].length === 0 ||
+    !isCount(f[2]) ||
+    typeof f[3] !== "number" ||
+    typeof f[4] !== "string" ||
+    typeof f[5] !== "string"
+  ) {
+    throw badShape();
+  }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+function badShape(): SeglogError {
+  return new SeglogError("CORRUPTION", "event record body has the wrong shape");
 }
 
 /** The fields recovery needs, without building a RecordedEvent. */
 export function decodeEventKey(body: Uint8Array): { position: number; streamId: string; version: number; id: string } {
   const f = decode(body) as unknown[];
+  checkShape(f);
   return { position: f[0] as number, streamId: f[1] as string, version: f[2] as number, id: f[4] as string };
 }
 

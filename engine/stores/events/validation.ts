@@ -3,13 +3,14 @@
  * so a rejected call writes nothing; each error names the argument.
  */
 import { invalidArgument } from "../../errors.js";
-import { findUnencodable } from "../../format/codec.js";
+import { findUnencodable, isWellFormedText } from "../../format/codec.js";
 import { MAX_ID_LENGTH, MAX_TYPE_LENGTH } from "../../limits.js";
 import type { ExpectedVersion, NewEvent, ReadOptions, Retention } from "../../types.js";
 
 export function checkStreamId(value: unknown, name = "streamId"): string {
   if (typeof value !== "string" || value.length === 0) throw invalidArgument(name, "must be a non-empty string");
   if (value.length > MAX_ID_LENGTH) throw invalidArgument(name, `must be at most ${MAX_ID_LENGTH} characters`);
+  if (!isWellFormedText(value)) throw invalidArgument(name, "must not contain a lone surrogate");
   return value;
 }
 
@@ -32,6 +33,7 @@ function checkEvent(e: unknown, name: string): void {
   const ev = e as Record<string, unknown>;
   if (typeof ev.type !== "string" || ev.type.length === 0) throw invalidArgument(`${name}.type`, "must be a non-empty string");
   if (ev.type.length > MAX_TYPE_LENGTH) throw invalidArgument(`${name}.type`, `must be at most ${MAX_TYPE_LENGTH} characters`);
+  if (!isWellFormedText(ev.type)) throw invalidArgument(`${name}.type`, "must not contain a lone surrogate");
   if (!("data" in ev)) throw invalidArgument(`${name}.data`, "is required");
   const dataProblem = findUnencodable(ev.data);
   if (dataProblem !== undefined) throw invalidArgument(`${name}.data`, `cannot be encoded: it ${dataProblem}`);
@@ -41,13 +43,14 @@ function checkEvent(e: unknown, name: string): void {
     if (problem !== undefined) throw invalidArgument(`${name}.metadata`, `cannot be encoded: it ${problem}`);
   }
   if (ev.tags !== undefined) {
-    if (!Array.isArray(ev.tags) || !ev.tags.every((t) => typeof t === "string")) {
+    if (!Array.isArray(ev.tags) || !ev.tags.every((t) => typeof t === "string" && isWellFormedText(t))) {
       throw invalidArgument(`${name}.tags`, "must be an array of strings");
     }
   }
   if (ev.id !== undefined) {
     if (typeof ev.id !== "string" || ev.id.length === 0) throw invalidArgument(`${name}.id`, "must be a non-empty string");
     if (ev.id.length > MAX_ID_LENGTH) throw invalidArgument(`${name}.id`, `must be at most ${MAX_ID_LENGTH} characters`);
+    if (!isWellFormedText(ev.id)) throw invalidArgument(`${name}.id`, "must not contain a lone surrogate");
   }
 }
 

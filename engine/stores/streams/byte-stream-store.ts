@@ -128,6 +128,7 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
 
   async waitForData(id: string, offset: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const timeout = checkTimeout(timeoutMs, "timeoutMs");
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument("signal", "must be an AbortSignal");
     const { inc, position } = this.readable(id, offset);
     if (position.messages < inc.chunks.tailMessages || inc.closed) return true;
     return this.waiters.wait(inc, timeout, signal);

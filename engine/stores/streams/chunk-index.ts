@@ -11,6 +11,7 @@
  * message) and firstByte never decreases.
  */
 import { GrowableFloat64 } from "../../index/growable.js";
+import { DAMAGED } from "../../log/location.js";
 import type { Position } from "./stream-offsets.js";
 
 export interface ChunkIndexSnapshot {
@@ -60,8 +61,18 @@ export class ChunkIndex {
     return i + 1 < this.count ? this.bytes.get(i + 1) : this.tailBytes;
   }
 
-  /** Adds a chunk at the tail; `end` is the tail after it. */
+  /**
+   * Adds a chunk at the tail; `end` is the tail after it. A chunk that starts
+   * past the tail means the records between were lost to damage found at open:
+   * they get a DAMAGED placeholder, so reading them raises CORRUPTION instead of
+   * stretching the chunk before the gap over bytes it never held.
+   */
   push(start: Position, location: number, end: Position): void {
+    if (start.messages > this.tailMessages && location !== DAMAGED) {
+      this.messages.push(this.tailMessages);
+      this.bytes.push(this.tailBytes);
+      this.locations.push(DAMAGED);
+    }
     this.messages.push(start.messages);
     this.bytes.push(start.bytes);
     this.locations.push(location);

@@ -3,6 +3,7 @@
  * rejected call writes nothing; every failure is INVALID_ARGUMENT naming the
  * argument.
  */
+import { isWellFormedText } from "../../format/codec.js";
 import { invalidArgument } from "../../errors.js";
 import { MAX_ID_LENGTH, MAX_TYPE_LENGTH } from "../../limits.js";
 import type * as api from "../../types.js";
@@ -34,6 +35,7 @@ export interface CheckedWrite {
 export function checkStreamId(value: unknown, name = "id"): string {
   if (typeof value !== "string" || value.length === 0) throw invalidArgument(name, "must be a non-empty string");
   if (value.length > MAX_ID_LENGTH) throw invalidArgument(name, `must be at most ${MAX_ID_LENGTH} characters`);
+  if (!isWellFormedText(value)) throw invalidArgument(name, "must not contain a lone surrogate");
   return value;
 }
 
@@ -54,7 +56,7 @@ export function checkCreate(options: unknown): CheckedCreate {
 export function checkWrite(data: unknown, options: unknown): { data: Uint8Array | undefined; write: CheckedWrite } {
   const o = checkObject(options, "options");
   if (o.close !== undefined && typeof o.close !== "boolean") throw invalidArgument("options.close", "must be a boolean");
-  if (o.seq !== undefined && (typeof o.seq !== "string" || o.seq.length > MAX_ID_LENGTH)) {
+  if (o.seq !== undefined && (typeof o.seq !== "string" || o.seq.length > MAX_ID_LENGTH || !isWellFormedText(o.seq))) {
     throw invalidArgument("options.seq", `must be a string of at most ${MAX_ID_LENGTH} characters`);
   }
   return {
@@ -88,7 +90,7 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
 
 function checkMeta(o: Record<string, unknown>): CheckedMeta {
   const m = o as api.ByteStreamMeta;
-  if (m.contentType !== undefined && (typeof m.contentType !== "string" || m.contentType.trim() === "" || m.contentType.length > MAX_TYPE_LENGTH)) {
+  if (m.contentType !== undefined && (typeof m.contentType !== "string" || m.contentType.trim() === "" || m.contentType.length > MAX_TYPE_LENGTH || !isWellFormedText(m.contentType))) {
     throw invalidArgument("options.contentType", `must be a non-empty string of at most ${MAX_TYPE_LENGTH} characters`);
   }
   if (m.ttlSeconds !== undefined && !(typeof m.ttlSeconds === "number" && Number.isSafeInteger(m.ttlSeconds) && m.ttlSeconds >= 0)) {
@@ -116,7 +118,7 @@ function checkFork(value: unknown): NonNullable<CheckedCreate["fork"]> {
 
 function checkProducer(value: unknown): ProducerStamp {
   const p = checkObject(value, "options.producer");
-  if (typeof p.id !== "string" || p.id.length === 0 || p.id.length > MAX_ID_LENGTH) {
+  if (typeof p.id !== "string" || p.id.length === 0 || p.id.length > MAX_ID_LENGTH || !isWellFormedText(p.id)) {
     throw invalidArgument("options.producer.id", `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
   for (const field of ["epoch", "seq"] as const) {
