@@ -8,11 +8,12 @@
  * without it. Forks, soft deletes and compaction together are where replay,
  * keep() and relocation must all line up.
  *
- * Replay one sequence: SEGLOG_SEED=<seed> npm test -- test/stores/streams/byte-streams.model
+ * Replay one sequence: SEGLOG_MODEL_SEED=<seed> npm test -- test/stores/streams/byte-streams.model
  * More sequences: SEGLOG_MODEL_SEQUENCES=<n>.
  */
 import { open, SeglogError, type Database } from "../../../engine/index.js";
 import { MemoryFileSystem } from "../../../engine/io/memory-file-system.js";
+import { modelSeeds } from "../../model/model-runner.js";
 import { StreamModel, type Outcome } from "./stream-model.js";
 
 const SEQUENCES = Number(process.env.SEGLOG_MODEL_SEQUENCES ?? 150);
@@ -158,15 +159,13 @@ async function runSequence(seed: number): Promise<void> {
     if (kept.length === 0) fail(differences.join(" / "));
     candidates = kept;
   }
-  if (process.env.DEBUG_MODEL) console.log(seed, history.join(" | "), (await db.stats()).diskBytes, JSON.stringify(IDS.map((id) => candidates[0]!.status(id)).map((s) => typeof s === "string" ? s : s.text.length)));
   const report = await db.verify();
   if (!report.ok) fail(`verify: ${report.problems.join("; ")}`);
   await db.close();
 }
 
 describe("db.streams against its model, with crashes at random writes", () => {
-  const only = process.env.SEGLOG_SEED;
-  const seeds = only !== undefined ? [Number(only)] : Array.from({ length: SEQUENCES }, (_, i) => 0x5eed + i * 7919);
+  const seeds = modelSeeds(0x5eed, SEQUENCES);
 
   it(`${seeds.length} random sequences of ${STEPS} steps agree with the model after every step and every crash`, async () => {
     for (const seed of seeds) await runSequence(seed);
