@@ -28,6 +28,9 @@ export interface PendingWrite {
   reject(err: unknown): void;
 }
 
+/** Flushes run from microtasks before one waits for an event-loop turn. */
+const MICROTASK_FLUSH_BUDGET = 32;
+
 /** Microtask hops after a commit during which a new append counts as its writer's next one. */
 const FOLLOW_WINDOW_HOPS = 16;
 
@@ -62,6 +65,7 @@ export class GroupCommit {
   private drained: (() => void)[] = [];
   private exclusives: (() => Promise<void>)[] = [];
   private following = false;
+  private flushesSinceTurn = 0;
   private windows = 0;
 
   constructor(
@@ -158,8 +162,16 @@ export class GroupCommit {
       // unless this append follows right on the heels of a commit (an appender
       // awaiting one append after another): nobody else can join it, go at once.
       // Buffered: a write is cheap, go at once.
-      if (this.durability === "sync" && !this.following) setImmediate(start);
-      else queueMicrotask(start);
+      // Either way, after MICROTASK_FLUSH_BUDGET flushes without one, the next
+      // goes through the event loop: an appender awaiting in a tight loop must
+      // not starve timers (the buffered fsync), I/O or compaction.
+      const atOnce = this.durability === "buffered" || this.following;
+      if (atOnce && this.flushesSinceTurn < MICROTASK_FLUSH_BUDGET) queueMicrotask(start);
+      else
+        setImmediate(() => {
+          this.flushesSinceTurn = 0;
+          start();
+        });
     }
   }
 
@@ -206,9 +218,14 @@ export class GroupCommit {
         await this.flush(batch);
         batch.length = 0;
         batch.writes = [];
+        this.flushesSinceTurn++;
         // Let the appenders that just resolved frame their next records, so the
-        // next write carries all of them (a lone appender needs no wait).
-        if (this.durability === "sync" && company) await nextTurn();
+        // next write carries all of them (a lone appender needs no wait); and
+        // give the event loop a turn when microtasks alone have run too long.
+        if ((this.durability === "sync" && company) || this.flushesSinceTurn >= MICROTASK_FLUSH_BUDGET) {
+          await nextTurn();
+          this.flushesSinceTurn = 0;
+        }
       }
     } finally {
       this.running = false;

@@ -64,4 +64,17 @@ describe("group commit", () => {
     db = undefined;
     expect(fs.syncs).toBeGreaterThan(syncs);
   });
+
+  for (const durability of ["buffered", "sync"] as const) {
+    it(`when one appender awaits ${durability} appends in a tight loop, timers and I/O still get their turns`, async () => {
+      db = await open(dir.path, { durability });
+      let timerFiredAt = -1;
+      let appended = 0;
+      setTimeout(() => (timerFiredAt = appended), 0);
+      for (; appended < 2000; appended++) await db.events.append("tight", [{ type: "T", data: appended }]);
+      // Without event-loop turns the timer would fire only after the loop.
+      expect(timerFiredAt).toBeGreaterThanOrEqual(0);
+      expect(timerFiredAt).toBeLessThan(2000);
+    });
+  }
 });
