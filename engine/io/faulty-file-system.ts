@@ -4,7 +4,8 @@
  * writes come up short, or a seeded schedule fails them at random. Every fault
  * is an ordinary Node errno error, exactly what the node file system would throw.
  */
-import type { DirectoryLock, FileHandle, FileSystem } from "./file-system.js";
+import { DelegatingFileSystem, forwardingHandle } from "./delegating-file-system.js";
+import type { FileHandle, FileSystem } from "./file-system.js";
 
 export type FaultKind = "write" | "sync" | "read";
 
@@ -15,55 +16,20 @@ export interface Fault {
   partialBytes?: number;
 }
 
-export class FaultyFileSystem implements FileSystem {
+export class FaultyFileSystem extends DelegatingFileSystem {
   private readonly queued: Record<FaultKind, Fault[]> = { write: [], sync: [], read: [] };
   /** Only files whose path ends with this suffix get faults (default: segments). */
   targetSuffix = ".seg";
   /** Faults injected so far. */
   injected = 0;
 
-  constructor(private readonly inner: FileSystem) {}
+  constructor(inner: FileSystem) {
+    super(inner);
+  }
 
   /** The next `kind` call on a target file fails with `fault`. */
   failNext(kind: FaultKind, fault: Fault): void {
     this.queued[kind].push(fault);
-  }
-
-  mkdirp(dir: string): void {
-    this.inner.mkdirp(dir);
-  }
-  exists(path: string): boolean {
-    return this.inner.exists(path);
-  }
-  isDirectory(path: string): boolean {
-    return this.inner.isDirectory(path);
-  }
-  list(dir: string): string[] {
-    return this.inner.list(dir);
-  }
-  openRead(path: string): FileHandle {
-    return this.wrap(this.inner.openRead(path));
-  }
-  openWrite(path: string, create: boolean): FileHandle {
-    return this.wrap(this.inner.openWrite(path, create));
-  }
-  readFile(path: string): Uint8Array {
-    return this.inner.readFile(path);
-  }
-  writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-    return this.inner.writeFileAtomic(path, data);
-  }
-  remove(path: string): void {
-    this.inner.remove(path);
-  }
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to);
-  }
-  syncDirectory(dir: string): Promise<void> {
-    return this.inner.syncDirectory(dir);
-  }
-  lock(dir: string): DirectoryLock {
-    return this.inner.lock(dir);
   }
 
   private take(kind: FaultKind, path: string): Fault | undefined {
@@ -73,17 +39,15 @@ export class FaultyFileSystem implements FileSystem {
     return fault;
   }
 
-  private wrap(handle: FileHandle): FileHandle {
-    const fs = this;
-    return {
-      path: handle.path,
-      read(buffer, offset, length, position) {
-        const fault = fs.take("read", handle.path);
+  protected override wrap(handle: FileHandle): FileHandle {
+    return forwardingHandle(handle, {
+      read: (buffer, offset, length, position) => {
+        const fault = this.take("read", handle.path);
         if (fault !== undefined) throw errno(fault.code, "read", handle.path);
         return handle.read(buffer, offset, length, position);
       },
-      write(buffer, offset, length, position) {
-        const fault = fs.take("write", handle.path);
+      write: (buffer, offset, length, position) => {
+        const fault = this.take("write", handle.path);
         if (fault !== undefined) {
           const partial = Math.min(fault.partialBytes ?? 0, length);
           if (partial > 0) handle.write(buffer, offset, partial, position);
@@ -91,20 +55,17 @@ export class FaultyFileSystem implements FileSystem {
         }
         handle.write(buffer, offset, length, position);
       },
-      size: () => handle.size(),
-      truncate: (length) => handle.truncate(length),
-      async sync() {
-        const fault = fs.take("sync", handle.path);
+      sync: async () => {
+        const fault = this.take("sync", handle.path);
         if (fault !== undefined) throw errno(fault.code, "fdatasync", handle.path);
         await handle.sync();
       },
-      syncBlocking() {
-        const fault = fs.take("sync", handle.path);
+      syncBlocking: () => {
+        const fault = this.take("sync", handle.path);
         if (fault !== undefined) throw errno(fault.code, "fdatasync", handle.path);
         handle.syncBlocking();
       },
-      close: () => handle.close(),
-    };
+    });
   }
 }
 

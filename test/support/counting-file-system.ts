@@ -1,70 +1,35 @@
 /**
  * The real node file system with counters on the calls that group commit is
- * meant to save: writes and fsyncs of segment files. Nothing is faked; every
- * call goes to disk.
+ * meant to save: writes and fsyncs of files opened for writing. Nothing is
+ * faked; every call goes to disk.
  */
-import type { DirectoryLock, FileHandle, FileSystem } from "../../engine/io/file-system.js";
+import { DelegatingFileSystem, forwardingHandle } from "../../engine/io/delegating-file-system.js";
+import type { FileHandle } from "../../engine/io/file-system.js";
 import { NodeFileSystem } from "../../engine/io/node-file-system.js";
 
-export class CountingFileSystem implements FileSystem {
+export class CountingFileSystem extends DelegatingFileSystem {
   writes = 0;
   syncs = 0;
-  private readonly inner = new NodeFileSystem();
 
-  mkdirp(dir: string): void {
-    this.inner.mkdirp(dir);
+  constructor() {
+    super(new NodeFileSystem());
   }
-  exists(path: string): boolean {
-    return this.inner.exists(path);
-  }
-  isDirectory(path: string): boolean {
-    return this.inner.isDirectory(path);
-  }
-  list(dir: string): string[] {
-    return this.inner.list(dir);
-  }
-  openRead(path: string): FileHandle {
-    return this.inner.openRead(path);
-  }
-  openWrite(path: string, create: boolean): FileHandle {
-    const handle = this.inner.openWrite(path, create);
-    const counts = this;
-    return {
-      path: handle.path,
-      read: (b, o, l, p) => handle.read(b, o, l, p),
-      write(b, o, l, p) {
-        counts.writes++;
+
+  protected override wrap(handle: FileHandle, writable: boolean): FileHandle {
+    if (!writable) return handle;
+    return forwardingHandle(handle, {
+      write: (b, o, l, p) => {
+        this.writes++;
         handle.write(b, o, l, p);
       },
-      size: () => handle.size(),
-      truncate: (l) => handle.truncate(l),
-      sync() {
-        counts.syncs++;
+      sync: () => {
+        this.syncs++;
         return handle.sync();
       },
-      syncBlocking() {
-        counts.syncs++;
+      syncBlocking: () => {
+        this.syncs++;
         handle.syncBlocking();
       },
-      close: () => handle.close(),
-    };
-  }
-  readFile(path: string): Uint8Array {
-    return this.inner.readFile(path);
-  }
-  writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-    return this.inner.writeFileAtomic(path, data);
-  }
-  remove(path: string): void {
-    this.inner.remove(path);
-  }
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to);
-  }
-  syncDirectory(dir: string): Promise<void> {
-    return this.inner.syncDirectory(dir);
-  }
-  lock(dir: string): DirectoryLock {
-    return this.inner.lock(dir);
+    });
   }
 }
