@@ -9,6 +9,7 @@ import { SeglogError } from "../errors.js";
 import { FLAG_GROUP_END } from "../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../limits.js";
 import type { StoreContext } from "./context.js";
+import type { PendingKeys, PendingWrite } from "./pending-keys.js";
 
 export interface RecordHandlers {
   /** The record is committed at `location`; `bytes` is its whole frame. */
@@ -46,6 +47,34 @@ export function writeRecord(
       reject,
     });
   });
+}
+
+/**
+ * writeRecord for a write that changes whether `key` exists: it is in the
+ * writer's view (`pending`) from the moment it is framed until it commits or
+ * its batch fails, so calls made before it lands decide against it.
+ */
+export function writeKeyed(
+  ctx: StoreContext,
+  pending: PendingKeys,
+  key: string,
+  exists: boolean,
+  type: number,
+  head: Uint8Array,
+  tail: Uint8Array | undefined,
+  what: string,
+  apply: (location: number, bytes: number) => void,
+): Promise<void> {
+  let write!: PendingWrite;
+  const done = writeRecord(ctx, type, head, tail, what, {
+    apply: (location, bytes) => {
+      pending.settle(write);
+      apply(location, bytes);
+    },
+    abort: () => pending.settle(write),
+  });
+  write = pending.begin(key, exists, done);
+  return done;
 }
 
 /** TOO_LARGE when a record with a body of `bodyBytes` would exceed maxRecordBytes. */

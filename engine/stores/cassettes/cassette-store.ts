@@ -18,8 +18,8 @@ import type * as api from "../../types.js";
 import { checkDocument, checkKey, checkOptions } from "../arguments.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
-import { PendingKeys, type PendingWrite } from "../pending-keys.js";
-import { writeRecord } from "../record-write.js";
+import { PendingKeys } from "../pending-keys.js";
+import { writeKeyed } from "../record-write.js";
 import { decodeEntry, deletePath, encodeDelete, encodeEntry, encodeEntryHead, entryPath } from "./cassette-codec.js";
 
 interface Cassette {
@@ -52,14 +52,14 @@ export class CassetteStore implements api.CassetteStore, LogStore {
     checkDocument(entry, "entry");
     const head = encodeEntryHead(path);
     // Encoded last: the tail lives in the encoder's buffer until writeRecord frames it.
-    await this.write(path, true, RecordType.CassetteEntry, head, encodeEntry(entry), "entry", (location, bytes) => this.applyEntry(path, location, bytes));
+    await writeKeyed(this.ctx, this.pending, path, true, RecordType.CassetteEntry, head, encodeEntry(entry), "entry", (location, bytes) => this.applyEntry(path, location, bytes));
   }
 
   async delete(path: string): Promise<void> {
     this.ctx.checkWritable();
     checkKey(path, "path");
     if (!this.pending.exists(path, this.index.has(path))) return;
-    await this.write(path, false, RecordType.CassetteDelete, encodeDelete(path), undefined, "path", (location, bytes) => this.applyDelete(path, location, bytes));
+    await writeKeyed(this.ctx, this.pending, path, false, RecordType.CassetteDelete, encodeDelete(path), undefined, "path", (location, bytes) => this.applyDelete(path, location, bytes));
   }
 
   // ---- reads --------------------------------------------------------------
@@ -165,27 +165,6 @@ export class CassetteStore implements api.CassetteStore, LogStore {
   }
 
   // ---- internals ------------------------------------------------------------
-
-  private write(
-    path: string,
-    exists: boolean,
-    type: RecordType,
-    head: Uint8Array,
-    tail: Uint8Array | undefined,
-    what: string,
-    apply: (location: number, bytes: number) => void,
-  ): Promise<void> {
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, type, head, tail, what, {
-      apply: (location, bytes) => {
-        this.pending.settle(write);
-        apply(location, bytes);
-      },
-      abort: () => this.pending.settle(write),
-    });
-    write = this.pending.begin(path, exists, done);
-    return done;
-  }
 
   /**
    * Reads the entries that exist when the iteration starts, one record at a

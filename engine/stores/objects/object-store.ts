@@ -19,8 +19,8 @@ import type * as api from "../../types.js";
 import { checkBytes, checkKey } from "../arguments.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
-import { PendingKeys, type PendingWrite } from "../pending-keys.js";
-import { checkRecordSize, writeRecord } from "../record-write.js";
+import { PendingKeys } from "../pending-keys.js";
+import { checkRecordSize, writeKeyed } from "../record-write.js";
 import { bodyContent, bodyHash, decodeChunkList, encodeChunkList, hashBytes, HASH_BYTES, sha256, type Chunk } from "./object-codec.js";
 import { checkChunks } from "./object-validation.js";
 
@@ -69,16 +69,9 @@ export class ObjectStore implements api.ObjectStore, LogStore {
     this.ctx.checkWritable();
     checkKey(hash, "hash");
     if (!this.pending.exists(hash, this.index.has(hash))) return;
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, RecordType.ObjectDelete, hashBytes(hash), undefined, "hash", {
-      apply: (location, bytes) => {
-        this.pending.settle(write);
-        this.applyDelete(hash, location, bytes);
-      },
-      abort: () => this.pending.settle(write),
-    });
-    write = this.pending.begin(hash, false, done);
-    await done;
+    await writeKeyed(this.ctx, this.pending, hash, false, RecordType.ObjectDelete, hashBytes(hash), undefined, "hash", (location, bytes) =>
+      this.applyDelete(hash, location, bytes),
+    );
   }
 
   // ---- reads --------------------------------------------------------------
@@ -190,16 +183,9 @@ export class ObjectStore implements api.ObjectStore, LogStore {
     // Stored already. The same bytes as a blob and as a chunk list's encoding share one
     // hash; the first kind stored wins.
     if (inFlight === undefined && this.index.has(hash)) return hash;
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, type, digest, content, what, {
-      apply: (location, bytes) => {
-        this.pending.settle(write);
-        this.applyPut(hash, type === RecordType.ObjectChunks, location, bytes);
-      },
-      abort: () => this.pending.settle(write),
-    });
-    write = this.pending.begin(hash, true, done);
-    await done;
+    await writeKeyed(this.ctx, this.pending, hash, true, type, digest, content, what, (location, bytes) =>
+      this.applyPut(hash, type === RecordType.ObjectChunks, location, bytes),
+    );
     return hash;
   }
 

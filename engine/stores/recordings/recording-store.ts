@@ -19,8 +19,8 @@ import type * as api from "../../types.js";
 import { checkDocument, checkKey } from "../arguments.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { ALL, GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
-import { PendingKeys, type PendingWrite } from "../pending-keys.js";
-import { writeRecord } from "../record-write.js";
+import { PendingKeys } from "../pending-keys.js";
+import { writeKeyed, writeRecord } from "../record-write.js";
 import { decodeRecording, decodeSummary, deleteId, encodeClear, encodeDelete, encodeEvents, encodeSaveHead, summaryBytes } from "./recording-codec.js";
 
 interface RecordingEntry {
@@ -58,32 +58,18 @@ export class RecordingStore implements api.RecordingStore, LogStore {
     const head = encodeSaveHead(id, this.ctx.clock(), recording);
     const summary = summaryBytes(head);
     // Encoded last: the events live in the encoder's buffer until writeRecord frames them.
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, RecordType.RecordingSave, head, encodeEvents(recording), "recording", {
-      apply: (location, bytes) => {
-        this.pending.settle(write);
-        this.applySave(id, location, bytes, summary);
-      },
-      abort: () => this.pending.settle(write),
-    });
-    write = this.pending.begin(id, true, done);
-    await done;
+    await writeKeyed(this.ctx, this.pending, id, true, RecordType.RecordingSave, head, encodeEvents(recording), "recording", (location, bytes) =>
+      this.applySave(id, location, bytes, summary),
+    );
   }
 
   async delete(id: string): Promise<void> {
     this.ctx.checkWritable();
     checkKey(id, "id");
     if (!this.pending.exists(id, this.index.has(id))) return;
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, RecordType.RecordingDelete, encodeDelete(id), undefined, "id", {
-      apply: (location, bytes) => {
-        this.pending.settle(write);
-        this.applyDelete(id, location, bytes);
-      },
-      abort: () => this.pending.settle(write),
-    });
-    write = this.pending.begin(id, false, done);
-    await done;
+    await writeKeyed(this.ctx, this.pending, id, false, RecordType.RecordingDelete, encodeDelete(id), undefined, "id", (location, bytes) =>
+      this.applyDelete(id, location, bytes),
+    );
   }
 
   async clear(): Promise<void> {
