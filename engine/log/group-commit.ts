@@ -209,13 +209,16 @@ export class GroupCommit {
     this.running = true;
     try {
       for (;;) {
-        for (const fn of this.exclusives.splice(0)) await fn();
+        if (this.exclusives.length > 0) for (const fn of this.exclusives.splice(0)) await fn();
         if (this.filling.writes.length === 0) break;
         const batch = this.filling;
         this.filling = this.flushing;
         this.flushing = batch;
         const company = batch.writes.length > 1;
-        await this.flush(batch);
+        // Most batches (buffered, or a lone sync write) complete without waiting:
+        // no promise hop for them.
+        const waiting = this.flush(batch);
+        if (waiting !== undefined) await waiting;
         batch.length = 0;
         batch.writes = [];
         this.flushesSinceTurn++;
@@ -233,31 +236,60 @@ export class GroupCommit {
     }
   }
 
-  private async flush(batch: Batch): Promise<void> {
-    let location = -1;
-    try {
-      await this.log.makeRoom(batch.length);
-      location = this.log.write(batch.buf, batch.length);
-      this.dirtySinceSync = true;
-      if (this.durability === "sync") {
-        this.dirtySinceSync = false;
-        // A lone write with nobody queued behind it: flush on this thread, the
-        // thread-pool round trip would cost as much as the fsync. Any company
-        // (a batch of several, or arrivals already waiting) takes the worker
-        // path, so appends keep gathering into the next batch meanwhile.
-        if (batch.writes.length === 1 && this.filling.writes.length === 0) this.log.syncBlocking();
-        else await this.log.sync();
-      }
-    } catch (err) {
-      // Rejected writes leave nothing behind: bytes written before a failed fsync are cut.
-      if (location >= 0) this.log.cutBack(location);
-      this.rejectAll(batch, err);
-      return;
+  /** Writes (and, sync, fsyncs) one batch; returns a promise only when it has to wait. */
+  private flush(batch: Batch): Promise<void> | undefined {
+    if (this.log.mustRoll(batch.length)) {
+      return this.log.makeRoom(batch.length).then(
+        () => this.writeOut(batch),
+        (err: unknown) => this.rejectAll(batch, err),
+      );
     }
+    return this.writeOut(batch);
+  }
+
+  private writeOut(batch: Batch): Promise<void> | undefined {
+    let location: number;
+    try {
+      location = this.log.write(batch.buf, batch.length);
+    } catch (err) {
+      this.rejectAll(batch, err);
+      return undefined;
+    }
+    this.dirtySinceSync = true;
+    if (this.durability === "sync") {
+      this.dirtySinceSync = false;
+      // A lone write with nobody queued behind it: flush on this thread, the
+      // thread-pool round trip would cost as much as the fsync. Any company
+      // (a batch of several, or arrivals already waiting) takes the worker
+      // path, so appends keep gathering into the next batch meanwhile.
+      if (batch.writes.length !== 1 || this.filling.writes.length !== 0) {
+        return this.log.sync().then(
+          () => this.commit(batch, location),
+          (err: unknown) => this.undo(batch, location, err),
+        );
+      }
+      try {
+        this.log.syncBlocking();
+      } catch (err) {
+        this.undo(batch, location, err);
+        return undefined;
+      }
+    }
+    this.commit(batch, location);
+    return undefined;
+  }
+
+  private commit(batch: Batch, location: number): void {
     this.log.publish();
     for (const w of batch.writes) w.apply(location, batch.buf);
     for (const w of batch.writes) w.resolve();
-    this.openFollowWindow();
+    if (this.durability === "sync") this.openFollowWindow();
+  }
+
+  /** Rejected writes leave nothing behind: bytes written before a failed fsync are cut. */
+  private undo(batch: Batch, location: number, err: unknown): void {
+    this.log.cutBack(location);
+    this.rejectAll(batch, err);
   }
 
   /** A failed batch takes every queued write with it: their checks assumed it would land. */

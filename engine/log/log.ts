@@ -129,10 +129,16 @@ export class Log {
     }
   }
 
+  /** Whether `bytes` more would take the active segment past segmentBytes (a segment holds at least one batch). */
+  mustRoll(bytes: number): boolean {
+    const active = this.active;
+    return active.size !== SEGMENT_HEADER_BYTES && active.size + bytes > this.segmentBytes;
+  }
+
   /** Rolls to a new segment when `bytes` would take the active one past segmentBytes. */
   async makeRoom(bytes: number): Promise<void> {
+    if (!this.mustRoll(bytes)) return;
     const active = this.active;
-    if (active.size === SEGMENT_HEADER_BYTES || active.size + bytes <= this.segmentBytes) return;
     if (active.number >= MAX_SEGMENT_NUMBER) throw new SeglogError("IO_ERROR", "the log has reached its largest segment number");
     try {
       await active.handle.sync();

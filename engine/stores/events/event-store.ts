@@ -32,7 +32,8 @@ import {
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
-import { findDuplicate, type StreamAppend } from "./idempotency.js";
+import { findDuplicate } from "./idempotency.js";
+import { AppendWrite, resultOf, type StreamAppend } from "./append-write.js";
 import { EventSubscription, iterate } from "./subscription.js";
 import {
   checkEvents,
@@ -337,12 +338,12 @@ export class EventStore implements api.EventStore, LogStore {
     const now = this.ctx.clock();
     const firstVersion = entry.writerVersion + 1;
     const firstPosition = this.nextPosition;
-    const ids: string[] = new Array(events.length);
+    const idHashes: number[] = new Array(events.length);
     try {
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
         const id = e.id ?? randomUUID();
-        ids[i] = id;
+        idHashes[i] = idHash(id);
         const flags = endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0;
         let bodyLength: number;
         try {
@@ -364,41 +365,14 @@ export class EventStore implements api.EventStore, LogStore {
     this.nextPosition += events.length;
     entry.writerVersion = firstVersion + events.length - 1;
     entry.writerState = StreamState.Live;
-    return { entry, firstVersion, firstPosition, ids };
+    return { entry, firstVersion, firstPosition, idHashes };
   }
 
   /** Hands the framed records to the group commit; indexes move when they are durable. */
   private submit(start: number, plans: StreamAppend[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.ctx.commit.submit({
-        start,
-        end: this.ctx.commit.mark(),
-        apply: (batchLocation, batch) => this.applyAppend(plans, batchLocation, batch, start),
-        abort: () => {
-          for (const p of plans) p.entry.resetWriter();
-        },
-        resolve,
-        reject,
-      });
-    });
-  }
-
-  private applyAppend(plans: StreamAppend[], batchLocation: number, batch: Uint8Array, start: number): void {
-    const segment = segmentOf(batchLocation);
-    const base = offsetOf(batchLocation);
-    let at = start;
-    for (const p of plans) {
-      const wasLive = p.entry.exists;
-      for (let i = 0; i < p.ids.length; i++) {
-        const offset = base + at;
-        p.entry.addEvent(p.firstVersion + i, batchLocation + at, idHash(p.ids[i]!));
-        this.positions.add(p.firstPosition + i, segment, offset);
-        // The frame's u32 little-endian length leads each record.
-        at += RECORD_HEADER_BYTES + (batch[at]! | (batch[at + 1]! << 8) | (batch[at + 2]! << 16)) + batch[at + 3]! * 0x1000000;
-      }
-      if (!wasLive) this.table.membershipChanged();
-    }
-    this.ctx.signal.notify();
+    const write = new AppendWrite(start, this.ctx.commit.mark(), plans, this.table, this.positions, this.ctx.signal);
+    this.ctx.commit.submit(write);
+    return write.committed;
   }
 
   private existingForWrite(streamId: string, mustExist: boolean): StreamEntry {
@@ -468,11 +442,6 @@ function wrongExpected(entry: StreamEntry, expected: api.ExpectedVersion): Seglo
     `stream ${entry.id}: expected version ${String(expected)}, actual ${entry.writerVersion}`,
     { streamId: entry.id, expected, actual: entry.writerVersion },
   );
-}
-
-function resultOf(p: StreamAppend): api.AppendResult {
-  const n = p.ids.length;
-  return { streamId: p.entry.id, firstVersion: p.firstVersion, lastVersion: p.firstVersion + n - 1, firstPosition: p.firstPosition, lastPosition: p.firstPosition + n - 1 };
 }
 
 function lowerBound(sorted: string[], key: string): number {

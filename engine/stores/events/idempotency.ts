@@ -9,13 +9,6 @@ import type { StreamEntry } from "../../index/stream-table.js";
 import type { AppendResult, NewEvent, RecordedEvent } from "../../types.js";
 import { idHash } from "./event-codec.js";
 
-export interface StreamAppend {
-  entry: StreamEntry;
-  firstVersion: number;
-  firstPosition: number;
-  ids: string[];
-}
-
 /**
  * `after`: the expected version when it is a number (the ids must start right
  * after it); undefined to look anywhere in the stream. Returns the original
