@@ -6,13 +6,26 @@ import xxhash from "xxhash-wasm";
 
 export type Checksum = (bytes: Uint8Array) => number;
 
+/**
+ * The one-shot hash copies its whole input into WASM memory, which never
+ * shrinks: hashing a 100 MB checkpoint that way would keep 100 MB resident for
+ * the life of the process. Inputs above this go through the streaming hasher in
+ * pieces of this size (same result).
+ */
+const ONE_SHOT_BYTES = 1024 * 1024;
+
 let loaded: Promise<Checksum> | undefined;
 let ready: Checksum | undefined;
 
 export function loadChecksum(): Promise<Checksum> {
   loaded ??= xxhash().then((api) => {
     const h32 = api.h32Raw;
-    ready = (bytes: Uint8Array) => h32(bytes, 0) >>> 0;
+    ready = (bytes: Uint8Array) => {
+      if (bytes.length <= ONE_SHOT_BYTES) return h32(bytes, 0) >>> 0;
+      const hasher = api.create32(0);
+      for (let at = 0; at < bytes.length; at += ONE_SHOT_BYTES) hasher.update(bytes.subarray(at, at + ONE_SHOT_BYTES));
+      return hasher.digest() >>> 0;
+    };
     return ready;
   });
   return loaded;

@@ -9,6 +9,7 @@ import { SeglogError } from "../errors.js";
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
 // copyBuffers: byte arrays in decoded values get their own memory, so read buffers can be reused.
 const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, copyBuffers: true });
+const viewingUnpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, copyBuffers: false });
 
 /** Encodes into msgpackr's internal buffer; the result is only valid until the next call. */
 export function encode(value: unknown): Uint8Array {
@@ -21,6 +22,19 @@ export function decode(bytes: Uint8Array): unknown {
     return unpackr.unpack(bytes);
   } catch (err) {
     // The checksum matched, so these are the bytes that were written, and they do not decode.
+    throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Decodes a buffer the caller owns and never reuses (a file read whole): byte
+ * arrays in the result are views into `bytes`, not copies. The checkpoint's
+ * index arrays are most of its size; copying them would double open's work.
+ */
+export function decodeOwned(bytes: Uint8Array): unknown {
+  try {
+    return viewingUnpackr.unpack(bytes);
+  } catch (err) {
     throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
   }
 }

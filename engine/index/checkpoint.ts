@@ -18,7 +18,7 @@
  */
 import { join } from "node:path";
 import { checksum } from "../format/checksum.js";
-import { decode, encode } from "../format/codec.js";
+import { decodeOwned, encode } from "../format/codec.js";
 import { CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, FileType, MAGIC } from "../format/constants.js";
 import type { FileSystem } from "../io/file-system.js";
 
@@ -75,7 +75,7 @@ export function readCheckpoint(fs: FileSystem, dir: string): CheckpointBody | un
   const body = file.subarray(HEADER_BYTES);
   if (checksum(body) !== view.getUint32(12, true)) return undefined;
   try {
-    const decoded = decode(body) as CheckpointBody;
+    const decoded = decodeOwned(body) as CheckpointBody;
     if (!Array.isArray(decoded.logEnd) || !Array.isArray(decoded.segments) || !Array.isArray(decoded.tail) || typeof decoded.sections !== "object") return undefined;
     return decoded;
   } catch {

@@ -30,8 +30,8 @@ export class GrowableFloat64 {
 
   static fromBytes(bytes: Uint8Array): GrowableFloat64 {
     const n = bytes.byteLength / 8;
-    const g = new GrowableFloat64(Math.max(8, n));
-    new Uint8Array(g.data.buffer).set(bytes);
+    const g = new GrowableFloat64(0);
+    g.data = new Float64Array(filledWith(bytes, Math.max(8, n) * 8));
     g.length = n;
     return g;
   }
@@ -64,9 +64,21 @@ export class GrowableUint32 {
 
   static fromBytes(bytes: Uint8Array): GrowableUint32 {
     const n = bytes.byteLength / 4;
-    const g = new GrowableUint32(Math.max(8, n));
-    new Uint8Array(g.data.buffer).set(bytes);
+    const g = new GrowableUint32(0);
+    g.data = new Uint32Array(filledWith(bytes, Math.max(8, n) * 4));
     g.length = n;
     return g;
   }
+}
+
+/**
+ * A new aligned buffer of `size` bytes starting with `bytes` (which may sit at
+ * any offset of a file buffer). Not zero-filled first: at open this copies
+ * every event's index entry, and filling that memory twice would be waste. The
+ * part past `bytes` is never read before it is written (length bounds it).
+ */
+function filledWith(bytes: Uint8Array, size: number): ArrayBuffer {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  buffer.set(bytes);
+  return buffer.buffer as ArrayBuffer;
 }

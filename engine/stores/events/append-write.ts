@@ -24,23 +24,33 @@ export interface StreamAppend {
   idHashes: number[];
 }
 
-export class AppendWrite implements PendingWrite {
-  resolve!: () => void;
-  reject!: (err: unknown) => void;
-  readonly committed: Promise<void>;
+/** `T`: what the call resolves to once committed (known at framing time). */
+export class AppendWrite<T> implements PendingWrite {
+  readonly committed: Promise<T>;
+  private settle!: (result: T) => void;
+  private fail!: (err: unknown) => void;
 
   constructor(
     readonly start: number,
     readonly end: number,
     private readonly plans: StreamAppend[],
+    private readonly result: T,
     private readonly table: StreamTable,
     private readonly positions: PositionIndex,
     private readonly signal: CommitSignal,
   ) {
-    this.committed = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+    this.committed = new Promise<T>((resolve, reject) => {
+      this.settle = resolve;
+      this.fail = reject;
     });
+  }
+
+  resolve(): void {
+    this.settle(this.result);
+  }
+
+  reject(err: unknown): void {
+    this.fail(err);
   }
 
   apply(batchLocation: number, batch: Uint8Array): void {

@@ -102,20 +102,22 @@ class EventBodyWriter {
   string(s: string): void {
     const buf = this.buf;
     const n = s.length;
-    let ascii = true;
+    // ASCII (the common case for ids and types) is copied char by char behind a
+    // header sized for its exact length; the first other char sends the whole
+    // string through the UTF-8 encoder with room for 3 bytes per unit.
+    let header = headerBytes(n);
+    let start = this.at + header;
+    let length = n;
     for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
-        ascii = false;
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        header = headerBytes(3 * n);
+        start = this.at + header;
+        length = encoder.encodeInto(s, buf.subarray(start, start + 3 * n)).written;
         break;
       }
+      buf[start + i] = c;
     }
-    // ASCII (the common case for ids and types) has its exact length up front and
-    // is copied char by char; anything else is sized for 3 bytes per unit.
-    const header = headerBytes(ascii ? n : 3 * n);
-    const start = this.at + header;
-    let length = n;
-    if (ascii) for (let i = 0; i < n; i++) buf[start + i] = s.charCodeAt(i);
-    else length = encoder.encodeInto(s, buf.subarray(start, start + 3 * n)).written;
     if (header === 1) buf[this.at] = 0xa0 | length;
     else if (header === 2) {
       buf[this.at] = 0xd9;

@@ -61,30 +61,43 @@ export class EventStore implements api.EventStore, LogStore {
 
   // ---- writes -------------------------------------------------------------
 
-  async append(streamId: string, events: api.NewEvent[], options?: { expectedVersion?: api.ExpectedVersion }): Promise<api.AppendResult> {
-    this.ctx.checkWritable();
-    checkStreamId(streamId);
-    checkEvents(events, "events");
-    const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
-    const entry = this.table.getOrCreate(streamId);
-    let duplicate: api.AppendResult | undefined;
+  append(streamId: string, events: api.NewEvent[], options?: { expectedVersion?: api.ExpectedVersion }): Promise<api.AppendResult> {
+    // Not async: the common path hands back the commit's own promise, which
+    // resolves with the result; an async wrapper would add a hop per append.
     try {
-      duplicate = this.checkExpected(entry, expected, events);
-    } catch (err) {
-      this.table.forgetIfUnused(entry);
-      // A retry of an append still in flight: duplicates are found among committed
-      // events, so wait for the stream's writes to land and decide again.
-      const inFlight = entry.writerVersion !== entry.version;
-      if (!(err instanceof SeglogError) || err.code !== "WRONG_EXPECTED_VERSION" || !inFlight || !events.every((e) => e.id !== undefined)) throw err;
-      await this.ctx.commit.drain();
       this.ctx.checkWritable();
-      duplicate = this.checkExpected(entry, expected, events);
+      checkStreamId(streamId);
+      checkEvents(events, "events");
+      const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
+      const entry = this.table.getOrCreate(streamId);
+      let duplicate: api.AppendResult | undefined;
+      try {
+        duplicate = this.checkExpected(entry, expected, events);
+      } catch (err) {
+        this.table.forgetIfUnused(entry);
+        // A retry of an append still in flight: duplicates are found among committed
+        // events, so wait for the stream's writes to land and decide again.
+        const inFlight = entry.writerVersion !== entry.version;
+        if (!(err instanceof SeglogError) || err.code !== "WRONG_EXPECTED_VERSION" || !inFlight || !events.every((e) => e.id !== undefined)) throw err;
+        return this.appendAfterInFlight(entry, expected, events);
+      }
+      if (duplicate !== undefined) return Promise.resolve(duplicate);
+      return this.appendFramed(entry, events);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (duplicate !== undefined) return duplicate;
+  }
+
+  private async appendAfterInFlight(entry: StreamEntry, expected: api.ExpectedVersion, events: api.NewEvent[]): Promise<api.AppendResult> {
+    await this.ctx.commit.drain();
+    this.ctx.checkWritable();
+    return this.checkExpected(entry, expected, events) ?? this.appendFramed(entry, events);
+  }
+
+  private appendFramed(entry: StreamEntry, events: api.NewEvent[]): Promise<api.AppendResult> {
     const start = this.ctx.commit.mark();
     const plan = this.frameEvents(entry, events, true, start);
-    await this.submit(start, [plan]);
-    return resultOf(plan);
+    return this.submit(start, [plan], resultOf(plan));
   }
 
   async appendMany(items: { streamId: string; events: api.NewEvent[]; expectedVersion?: api.ExpectedVersion }[]): Promise<api.AppendResult[]> {
@@ -118,7 +131,7 @@ export class EventStore implements api.EventStore, LogStore {
       this.ctx.commit.rollback(start);
       throw err;
     }
-    if (plans.length > 0) await this.submit(start, plans);
+    if (plans.length > 0) await this.submit(start, plans, undefined);
     let next = 0;
     return results.map((r) => r ?? resultOf(plans[next++]!));
   }
@@ -369,8 +382,8 @@ export class EventStore implements api.EventStore, LogStore {
   }
 
   /** Hands the framed records to the group commit; indexes move when they are durable. */
-  private submit(start: number, plans: StreamAppend[]): Promise<void> {
-    const write = new AppendWrite(start, this.ctx.commit.mark(), plans, this.table, this.positions, this.ctx.signal);
+  private submit<T>(start: number, plans: StreamAppend[], result: T): Promise<T> {
+    const write = new AppendWrite(start, this.ctx.commit.mark(), plans, result, this.table, this.positions, this.ctx.signal);
     this.ctx.commit.submit(write);
     return write.committed;
   }
