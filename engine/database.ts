@@ -10,6 +10,7 @@
 import { resolve } from "node:path";
 import { invalidArgument, SeglogError } from "./errors.js";
 import { checksum, loadChecksum } from "./format/checksum.js";
+import { ArrayAreaWriter } from "./index/array-area.js";
 import { readCheckpoint, TAIL_CHECK_BYTES, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
@@ -241,12 +242,13 @@ class DatabaseImpl implements api.Database, StoreContext {
   private async recover(): Promise<void> {
     const segments = this.log.segments;
     if (segments.length === 0) return;
-    const checkpoint = readCheckpoint(this.fs, this.dir);
+    const loaded = readCheckpoint(this.fs, this.dir);
+    const checkpoint = loaded?.body;
     let startIndex = 0;
     let startOffset = SEGMENT_HEADER_BYTES;
     const trusted = checkpoint !== undefined && this.checkpointMatches(checkpoint);
     if (trusted) {
-      for (const store of this.stores) store.restore(checkpoint.sections[store.name]);
+      for (const store of this.stores) store.restore(checkpoint.sections[store.name], loaded!.area);
       startIndex = segments.findIndex((s) => s.number === checkpoint.logEnd[0]);
       startOffset = checkpoint.logEnd[1];
     }
@@ -312,15 +314,16 @@ class DatabaseImpl implements api.Database, StoreContext {
     const tailLength = Math.min(TAIL_CHECK_BYTES, end - SEGMENT_HEADER_BYTES);
     const tail = new Uint8Array(tailLength);
     if (tailLength > 0) active.read(tail, 0, tailLength, end - tailLength);
+    const area = new ArrayAreaWriter();
     const body: CheckpointBody = {
       logEnd: [active.number, end],
       tail: [tailLength, checksum(tail)],
       segments: this.log.segments.map((s) => [s.number, s.generation, s.committedEnd]),
       littleEndian: HOST_LITTLE_ENDIAN,
-      sections: Object.fromEntries(this.stores.map((store) => [store.name, store.checkpoint()])),
+      sections: Object.fromEntries(this.stores.map((store) => [store.name, store.checkpoint(area)])),
     };
     try {
-      await writeCheckpoint(this.fs, this.dir, body);
+      await writeCheckpoint(this.fs, this.dir, body, area);
       this.checkpointShape = JSON.stringify(body.segments);
     } catch {
       // A checkpoint only speeds up open; the log stays the truth without it.

@@ -5,12 +5,15 @@
  *   offset  size  field
  *   0       4     magic "SGLG"
  *   4       1     file type = 2 (checkpoint)
- *   5       1     format version of the writer (1)
- *   6       1     oldest reader version that understands it (1)
+ *   5       1     format version of the writer (2)
+ *   6       1     oldest reader version that understands it (2)
  *   7       1     reserved, 0
  *   8       4     body length n (u32 LE)
- *   12      4     xxHash32 of the body
- *   16      n     body, msgpack map (docs/format.md)
+ *   12      4     xxHash32 of every byte from offset 16 to the end
+ *   16      4     array area length m (u32 LE)
+ *   20      4     reserved, 0
+ *   24      n     body, msgpack map (docs/format.md)
+ *   A       m     array area (array-area.ts), A = 24 + n rounded up to a multiple of 8
  *
  * The checkpoint is derived data: when it is missing, damaged, of another
  * version, or names a segment generation that is no longer on disk, open ignores
@@ -21,8 +24,9 @@ import { checksum } from "../format/checksum.js";
 import { decodeOwned, encode } from "../format/codec.js";
 import { CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, FileType, MAGIC } from "../format/constants.js";
 import type { FileSystem } from "../io/file-system.js";
+import { align8, ArrayArea, ArrayAreaWriter } from "./array-area.js";
 
-const HEADER_BYTES = 16;
+const HEADER_BYTES = 24;
 
 export interface CheckpointBody {
   /** [segment number, offset]: everything before it is reflected in the sections. */
@@ -40,25 +44,33 @@ export interface CheckpointBody {
   sections: Record<string, unknown>;
 }
 
+export interface LoadedCheckpoint {
+  body: CheckpointBody;
+  area: ArrayArea;
+}
+
 /** How many bytes before logEnd the tail check covers. */
 export const TAIL_CHECK_BYTES = 4096;
 
-export async function writeCheckpoint(fs: FileSystem, dir: string, body: CheckpointBody): Promise<void> {
+export async function writeCheckpoint(fs: FileSystem, dir: string, body: CheckpointBody, area = new ArrayAreaWriter()): Promise<void> {
   const encoded = encode(body);
-  const file = new Uint8Array(HEADER_BYTES + encoded.length);
+  const areaStart = align8(HEADER_BYTES + encoded.length);
+  const file = new Uint8Array(areaStart + area.byteLength);
   const view = new DataView(file.buffer);
   view.setUint32(0, MAGIC, true);
   file[4] = FileType.Checkpoint;
   file[5] = CHECKPOINT_FORMAT_VERSION;
   file[6] = CHECKPOINT_FORMAT_VERSION;
   view.setUint32(8, encoded.length, true);
+  view.setUint32(16, area.byteLength, true);
   file.set(encoded, HEADER_BYTES);
-  view.setUint32(12, checksum(file.subarray(HEADER_BYTES)), true);
+  area.writeInto(file, areaStart);
+  view.setUint32(12, checksum(file.subarray(16)), true);
   await fs.writeFileAtomic(join(dir, CHECKPOINT_FILE), file);
 }
 
 /** The checkpoint of `dir`, or undefined when there is none this code can trust. */
-export function readCheckpoint(fs: FileSystem, dir: string): CheckpointBody | undefined {
+export function readCheckpoint(fs: FileSystem, dir: string): LoadedCheckpoint | undefined {
   const path = join(dir, CHECKPOINT_FILE);
   if (!fs.exists(path)) return undefined;
   let file: Uint8Array;
@@ -69,15 +81,20 @@ export function readCheckpoint(fs: FileSystem, dir: string): CheckpointBody | un
   }
   if (file.length < HEADER_BYTES) return undefined;
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (view.getUint32(0, true) !== MAGIC || file[4] !== FileType.Checkpoint || file[6]! > CHECKPOINT_FORMAT_VERSION) return undefined;
+  if (view.getUint32(0, true) !== MAGIC || file[4] !== FileType.Checkpoint) return undefined;
+  // A newer layout this code cannot read, or an older one it no longer reads: replay instead.
+  if (file[6]! > CHECKPOINT_FORMAT_VERSION || file[5]! < CHECKPOINT_FORMAT_VERSION) return undefined;
   const length = view.getUint32(8, true);
-  if (HEADER_BYTES + length !== file.length) return undefined;
-  const body = file.subarray(HEADER_BYTES);
-  if (checksum(body) !== view.getUint32(12, true)) return undefined;
+  const areaLength = view.getUint32(16, true);
+  const areaStart = align8(HEADER_BYTES + length);
+  if (areaStart + areaLength !== file.length) return undefined;
+  if (checksum(file.subarray(16)) !== view.getUint32(12, true)) return undefined;
+  // Views of the area need 8-byte alignment in memory; a file buffer that does not have it is copied once.
+  if (file.byteOffset % 8 !== 0) file = file.slice();
   try {
-    const decoded = decodeOwned(body) as CheckpointBody;
+    const decoded = decodeOwned(file.subarray(HEADER_BYTES, HEADER_BYTES + length)) as CheckpointBody;
     if (!Array.isArray(decoded.logEnd) || !Array.isArray(decoded.segments) || !Array.isArray(decoded.tail) || typeof decoded.sections !== "object") return undefined;
-    return decoded;
+    return { body: decoded, area: new ArrayArea(file.subarray(areaStart)) };
   } catch {
     return undefined;
   }

@@ -25,7 +25,7 @@ export class GrowableFloat64 {
 
   /** The used part as bytes, for checkpoints. */
   bytes(): Uint8Array {
-    return new Uint8Array(this.data.buffer, 0, this.length * 8);
+    return new Uint8Array(this.data.buffer, this.data.byteOffset, this.length * 8);
   }
 
   static fromBytes(bytes: Uint8Array): GrowableFloat64 {
@@ -47,7 +47,7 @@ export class GrowableUint32 {
 
   push(value: number): void {
     if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
+      const next = new Uint32Array(Math.max(8, this.data.length * 2));
       next.set(this.data);
       this.data = next;
     }
@@ -59,7 +59,18 @@ export class GrowableUint32 {
   }
 
   bytes(): Uint8Array {
-    return new Uint8Array(this.data.buffer, 0, this.length * 4);
+    return new Uint8Array(this.data.buffer, this.data.byteOffset, this.length * 4);
+  }
+
+  /**
+   * Uses `view` (a checkpoint's array, read at open) as it is: no copy until
+   * the first push outgrows it.
+   */
+  static over(view: Uint32Array): GrowableUint32 {
+    const g = new GrowableUint32(0);
+    g.data = view;
+    g.length = view.length;
+    return g;
   }
 
   static fromBytes(bytes: Uint8Array): GrowableUint32 {

@@ -4,14 +4,22 @@
  * Owns: for each stream its last version, the lowest readable version
  * (truncation, soft delete), its delete state, its retention, and the location
  * and id hash of every event still in the log (index i is version baseVersion + i).
+ * A location is kept as its u32 offset plus the segment *run* it falls in: a
+ * stream's events move to a new segment only when the log rolls, so one entry
+ * per (stream, segment) names the segment of all of them — 8 bytes per event
+ * with the id hash, instead of 12 with a float64 location.
  * Two views per stream: the committed one, which readers see, and the writer's,
  * which also counts appends framed but not yet committed, so that concurrent
  * appends check their expected versions in order.
  * Invariant: `version` never goes down — truncation and deletion only raise
  * `minVersion`; versions are dense, a damaged record keeps its place as DAMAGED.
  */
-import { DAMAGED } from "../log/location.js";
-import { GrowableFloat64, GrowableUint32 } from "./growable.js";
+import { DAMAGED, offsetOf, packLocation, segmentOf } from "../log/location.js";
+import type { ArrayArea, ArrayAreaWriter } from "./array-area.js";
+import { GrowableUint32 } from "./growable.js";
+
+/** Offset 0 of a segment is its header, never a record: it marks a DAMAGED version. */
+const DAMAGED_OFFSET = 0;
 
 export const enum StreamState {
   Live = 0,
@@ -27,8 +35,12 @@ export class StreamEntry {
   maxCount = -1;
   maxAgeMs = -1;
   baseVersion = 0;
-  locations = new GrowableFloat64();
+  /** Record offset in its segment per version from baseVersion on; DAMAGED_OFFSET for a lost one. */
+  offsets = new GrowableUint32();
   idHashes = new GrowableUint32();
+  /** Segment runs, ascending: from index runStarts[k] on, events lie in segment runSegments[k]. */
+  runStarts: number[] = [];
+  runSegments: number[] = [];
   writerVersion = -1;
   writerState = StreamState.Live;
 
@@ -46,8 +58,16 @@ export class StreamEntry {
     return this.state === StreamState.Live ? lo : this.version + 1;
   }
 
+  /** Versions held from baseVersion on. */
+  get held(): number {
+    return this.offsets.length;
+  }
+
   location(version: number): number {
-    return this.locations.get(version - this.baseVersion);
+    const i = version - this.baseVersion;
+    const offset = this.offsets.get(i);
+    if (offset === DAMAGED_OFFSET) return DAMAGED;
+    return packLocation(this.runSegments[this.runOf(i)]!, offset);
   }
 
   idHash(version: number): number {
@@ -58,26 +78,78 @@ export class StreamEntry {
   addEvent(version: number, location: number, idHash: number): void {
     // Below the base: an event that a compaction dropped is still in a segment it
     // had not swapped yet when it stopped. Its snapshot already accounts for it.
-    if (version < this.baseVersion + this.locations.length) return;
-    while (this.baseVersion + this.locations.length < version) {
-      this.locations.push(DAMAGED);
+    if (version < this.baseVersion + this.offsets.length) return;
+    while (this.baseVersion + this.offsets.length < version) {
+      this.offsets.push(DAMAGED_OFFSET);
       this.idHashes.push(0);
     }
-    this.locations.push(location);
+    if (location === DAMAGED) this.offsets.push(DAMAGED_OFFSET);
+    else {
+      const segment = segmentOf(location);
+      const runs = this.runSegments.length;
+      if (runs === 0 || this.runSegments[runs - 1] !== segment) {
+        this.runStarts.push(this.offsets.length);
+        this.runSegments.push(segment);
+      }
+      this.offsets.push(offsetOf(location));
+    }
     this.idHashes.push(idHash);
     this.version = version;
     if (this.state === StreamState.SoftDeleted) this.state = StreamState.Live;
   }
 
+  /**
+   * Moves every event of `segment` to where `map` says (compaction rewrote the
+   * segment under the same number); -1 means the record was dropped.
+   */
+  relocate(segment: number, map: (location: number) => number): void {
+    const data = this.offsets.data;
+    for (let k = 0; k < this.runSegments.length; k++) {
+      if (this.runSegments[k] !== segment) continue;
+      const end = k + 1 < this.runStarts.length ? this.runStarts[k + 1]! : this.offsets.length;
+      for (let i = this.runStarts[k]!; i < end; i++) {
+        const offset = data[i]!;
+        if (offset === DAMAGED_OFFSET) continue;
+        const moved = map(packLocation(segment, offset));
+        data[i] = moved >= 0 ? offsetOf(moved) : DAMAGED_OFFSET;
+      }
+    }
+  }
+
   /** Forgets every version below `firstKept` (compaction dropped them from the log). */
   dropBelow(firstKept: number): void {
-    const drop = Math.min(firstKept, this.baseVersion + this.locations.length) - this.baseVersion;
+    const held = this.offsets.length;
+    const drop = Math.min(firstKept, this.baseVersion + held) - this.baseVersion;
     if (drop > 0) {
-      this.locations = GrowableFloat64.fromBytes(this.locations.bytes().subarray(drop * 8));
+      this.offsets = GrowableUint32.fromBytes(this.offsets.bytes().subarray(drop * 4));
       this.idHashes = GrowableUint32.fromBytes(this.idHashes.bytes().subarray(drop * 4));
+      const starts: number[] = [];
+      const segments: number[] = [];
+      for (let k = 0; k < this.runStarts.length; k++) {
+        const end = k + 1 < this.runStarts.length ? this.runStarts[k + 1]! : held;
+        if (end <= drop) continue;
+        starts.push(Math.max(0, this.runStarts[k]! - drop));
+        segments.push(this.runSegments[k]!);
+      }
+      this.runStarts = starts;
+      this.runSegments = segments;
     }
     if (firstKept > this.baseVersion) this.baseVersion = firstKept;
-    if (this.locations.length === 0 && this.version < firstKept - 1) this.version = firstKept - 1;
+    if (this.offsets.length === 0 && this.version < firstKept - 1) this.version = firstKept - 1;
+  }
+
+  /** The run holding index i: most reads are of the newest run, the rest binary-search. */
+  private runOf(i: number): number {
+    const starts = this.runStarts;
+    let hi = starts.length - 1;
+    if (starts[hi]! <= i) return hi;
+    let lo = 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** Drops the writer's view back to what is committed (a rejected batch). */
@@ -87,8 +159,12 @@ export class StreamEntry {
   }
 }
 
-/** Checkpoint form of one stream, see docs/format.md. */
-type StreamSnapshot = [string, number, number, number, number, number, number, Uint8Array, Uint8Array];
+/**
+ * Checkpoint form of one stream, see docs/format.md: its fields, then how many
+ * versions it holds, where its offsets and id hashes lie in the array area, and
+ * its runs as [start, segment, start, segment, …].
+ */
+type StreamSnapshot = [string, number, number, number, number, number, number, number, number, number, number[]];
 
 export class StreamTable {
   private readonly streams = new Map<string, StreamEntry>();
@@ -131,17 +207,22 @@ export class StreamTable {
     return this.sorted;
   }
 
-  snapshot(): StreamSnapshot[] {
+  snapshot(area: ArrayAreaWriter): StreamSnapshot[] {
     const out: StreamSnapshot[] = [];
     for (const e of this.streams.values()) {
       if (e.version < 0) continue;
-      out.push([e.id, e.version, e.minVersion, e.state, e.maxCount, e.maxAgeMs, e.baseVersion, e.locations.bytes(), e.idHashes.bytes()]);
+      const held = e.held;
+      const runs: number[] = [];
+      for (let k = 0; k < e.runStarts.length; k++) runs.push(e.runStarts[k]!, e.runSegments[k]!);
+      const offsetsAt = area.add(e.offsets.data, held);
+      const hashesAt = area.add(e.idHashes.data, held);
+      out.push([e.id, e.version, e.minVersion, e.state, e.maxCount, e.maxAgeMs, e.baseVersion, held, offsetsAt, hashesAt, runs]);
     }
     return out;
   }
 
-  restore(snapshot: StreamSnapshot[]): void {
-    for (const [id, version, minVersion, state, maxCount, maxAgeMs, baseVersion, locations, hashes] of snapshot) {
+  restore(snapshot: StreamSnapshot[], area: ArrayArea): void {
+    for (const [id, version, minVersion, state, maxCount, maxAgeMs, baseVersion, held, offsetsAt, hashesAt, runs] of snapshot) {
       const e = this.getOrCreate(id);
       e.version = version;
       e.minVersion = minVersion;
@@ -149,8 +230,14 @@ export class StreamTable {
       e.maxCount = maxCount;
       e.maxAgeMs = maxAgeMs;
       e.baseVersion = baseVersion;
-      e.locations = GrowableFloat64.fromBytes(locations);
-      e.idHashes = GrowableUint32.fromBytes(hashes);
+      e.offsets = GrowableUint32.over(area.u32(offsetsAt, held));
+      e.idHashes = GrowableUint32.over(area.u32(hashesAt, held));
+      e.runStarts = [];
+      e.runSegments = [];
+      for (let k = 0; k < runs.length; k += 2) {
+        e.runStarts.push(runs[k]!);
+        e.runSegments.push(runs[k + 1]!);
+      }
     }
     this.sorted = undefined;
   }

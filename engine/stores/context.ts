@@ -4,6 +4,7 @@
  */
 import type { GroupCommit } from "../log/group-commit.js";
 import type { Log } from "../log/log.js";
+import type { ArrayArea, ArrayAreaWriter } from "../index/array-area.js";
 
 export interface StoreContext {
   readonly log: Log;
@@ -31,8 +32,9 @@ export interface LogStore {
   replay(type: number, body: Uint8Array, location: number): void;
   /** Called once after replay, before the first write. */
   recovered(): void;
-  checkpoint(): unknown;
-  restore(section: unknown): void;
+  /** The section; large index arrays go to `area` (stored raw, read back as views). */
+  checkpoint(area: ArrayAreaWriter): unknown;
+  restore(section: unknown, area: ArrayArea): void;
   /** Problems for verify(): index entries that do not read back as they should. */
   verify(): string[];
 

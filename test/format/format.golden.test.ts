@@ -10,6 +10,7 @@ import { FLAG_GROUP_END, RecordType, parseSegmentFileName, segmentFileName } fro
 import { examineFrame, FrameStatus, newFrameView, sealFrame } from "../../engine/format/record.js";
 import { decodeSegmentHeader, encodeSegmentHeader } from "../../engine/format/segment-header.js";
 import { SeglogError } from "../../engine/errors.js";
+import { ArrayAreaWriter } from "../../engine/index/array-area.js";
 import { readCheckpoint, writeCheckpoint } from "../../engine/index/checkpoint.js";
 import { NodeFileSystem } from "../../engine/io/node-file-system.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,10 +30,11 @@ const EVENT_BODY =
 // That body framed as record type 1 (event) with flag bit 0 set (it ends its atomic group).
 const FRAME = `24 00 00 00 e5 8d 80 b7 01 01 00 00 ${EVENT_BODY}`;
 // Checkpoint of an empty database with no store sections:
-// {logEnd: [0, 32], tail: [0, xxHash32 of no bytes], segments: [[0, 0]], sections: {}}.
+// {logEnd: [0, 32], tail: [0, xxHash32 of no bytes], segments: [[0, 0, 32]], littleEndian: true, sections: {}},
+// padded to a multiple of 8, with an empty array area.
 const CHECKPOINT =
-  "53 47 4c 47 02 01 01 00 3d 00 00 00 ff 93 1d 1b 85 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
-  "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80";
+  "53 47 4c 47 02 02 02 00 3d 00 00 00 43 5f 3c f3 00 00 00 00 00 00 00 00 85 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
+  "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80 00 00 00";
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -225,12 +227,38 @@ describe("checkpoint file", () => {
     expect(body.tail[1]).toBe(0x02cc5d05);
     await writeCheckpoint(fs, dir, body);
     expect(toHex(readFileSync(join(dir, "checkpoint.ckpt")))).toBe(CHECKPOINT);
-    expect(readCheckpoint(fs, dir)).toEqual(body);
+    expect(readCheckpoint(fs, dir)?.body).toEqual(body);
+  });
+
+  test("index arrays go to the 8-aligned array area after the body and read back as views", async () => {
+    const body = { logEnd: [0, 32] as [number, number], tail: [0, 0] as [number, number], segments: [], littleEndian: true, sections: { t: [0, 8] } };
+    const area = new ArrayAreaWriter();
+    expect(area.add(new Uint32Array([7, 0xdeadbeef, 9]), 2)).toBe(0);
+    expect(area.add(new Float64Array([0.5]), 1)).toBe(8);
+    await writeCheckpoint(fs, dir, body, area);
+    const file = readFileSync(join(dir, "checkpoint.ckpt"));
+    const bodyLength = file.readUInt32LE(8);
+    expect(file.readUInt32LE(16)).toBe(16); // array area length
+    const areaStart = Math.ceil((24 + bodyLength) / 8) * 8;
+    expect(file.length).toBe(areaStart + 16);
+    expect(toHex(file.subarray(areaStart))).toBe("07 00 00 00 ef be ad de 00 00 00 00 00 00 e0 3f");
+    const loaded = readCheckpoint(fs, dir)!;
+    expect(Array.from(loaded.area.u32(0, 2))).toEqual([7, 0xdeadbeef]);
+    expect(Array.from(loaded.area.f64(8, 1))).toEqual([0.5]);
+    expect(() => loaded.area.u32(8, 3)).toThrow(/outside its array area/);
+  });
+
+  test("a checkpoint of the older layout (writer version 1) is ignored: open replays instead", () => {
+    const file = fromHex(CHECKPOINT);
+    file[5] = 1;
+    file[6] = 1;
+    writeFileSync(join(dir, "checkpoint.ckpt"), file);
+    expect(readCheckpoint(fs, dir)).toBeUndefined();
   });
 
   test("when the checkpoint needs a newer reader, it is ignored (it is derived data)", () => {
     const file = fromHex(CHECKPOINT);
-    file[6] = 2;
+    file[6] = 3;
     writeFileSync(join(dir, "checkpoint.ckpt"), file);
     expect(readCheckpoint(fs, dir)).toBeUndefined();
   });

@@ -45,7 +45,7 @@ test("after an append, close writes a checkpoint that covers it, and the next op
   await db.events.append("s-0", [{ type: "T", data: { i: 30 } }]);
   await db.close();
   expect(checkpointInode(tmp.path)).not.toBe(before);
-  const body = readCheckpoint(new NodeFileSystem(), tmp.path)!;
+  const body = readCheckpoint(new NodeFileSystem(), tmp.path)!.body;
   const segmentFile = statSync(join(tmp.path, "00000000000000000000.seg"));
   expect(body.logEnd).toEqual([0, segmentFile.size]);
   const after = checkpointInode(tmp.path);
@@ -61,5 +61,5 @@ test("an open without a checkpoint writes one at close even though it appended n
   rmSync(join(tmp.path, CHECKPOINT_FILE));
   const db = await open(tmp.path);
   await db.close();
-  expect(readCheckpoint(new NodeFileSystem(), tmp.path)?.logEnd[1]).toBe(statSync(join(tmp.path, "00000000000000000000.seg")).size);
+  expect(readCheckpoint(new NodeFileSystem(), tmp.path)?.body.logEnd[1]).toBe(statSync(join(tmp.path, "00000000000000000000.seg")).size);
 });

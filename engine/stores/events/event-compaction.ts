@@ -16,7 +16,7 @@ import { RecordType } from "../../format/constants.js";
 import { FrameStatus } from "../../format/record.js";
 import { SegmentPositions, type PositionIndex } from "../../index/position-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
-import { DAMAGED, packLocation } from "../../log/location.js";
+import { DAMAGED } from "../../log/location.js";
 import type { Log } from "../../log/log.js";
 import { POSITION_INDEX_INTERVAL, SEGMENT_HEADER_BYTES } from "../../limits.js";
 import type { SegmentRelocation } from "../context.js";
@@ -73,7 +73,8 @@ export class EventCompaction {
       for (const [id, floor] of this.floors) this.table.get(id)?.dropBelow(floor);
       this.floorsApplied = true;
     }
-    for (const entry of this.table.entries()) relocateEntry(entry, relocation);
+    const map = (location: number) => relocation.map(location);
+    for (const entry of this.table.entries()) entry.relocate(relocation.segment, map);
     this.positions.replaceSegment(relocation.segment, this.rebuildPositions(relocation.segment));
   }
 
@@ -123,30 +124,5 @@ export class EventCompaction {
       cursor.advance();
     }
     return rebuilt;
-  }
-}
-
-/**
- * A stream's locations grow along the log, so the ones in the swapped segment
- * form one run: find it by binary search instead of visiting every event.
- */
-function relocateEntry(entry: StreamEntry, relocation: SegmentRelocation): void {
-  const data = entry.locations.data;
-  const n = entry.locations.length;
-  const segmentStart = packLocation(relocation.segment, 0);
-  const nextSegmentStart = packLocation(relocation.segment + 1, 0);
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    // DAMAGED (-1) entries sort below every location and are skipped over.
-    if (data[mid]! < segmentStart) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < n && data[i]! < nextSegmentStart; i++) {
-    const location = data[i]!;
-    if (location < 0) continue;
-    const moved = relocation.map(location);
-    data[i] = moved >= 0 ? moved : DAMAGED;
   }
 }

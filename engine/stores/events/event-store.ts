@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { invalidArgument, SeglogError } from "../../errors.js";
 import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
+import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
 import { StreamState, StreamTable, type StreamEntry } from "../../index/stream-table.js";
 import { offsetOf, segmentOf } from "../../log/location.js";
@@ -314,13 +315,13 @@ export class EventStore implements api.EventStore, LogStore {
     return verifyEventIndex(this, this.ctx.log);
   }
 
-  checkpoint(): unknown {
-    return { streams: this.table.snapshot(), positions: this.positions.snapshot(), lastPosition: this.positions.lastPosition };
+  checkpoint(area: ArrayAreaWriter): unknown {
+    return { streams: this.table.snapshot(area), positions: this.positions.snapshot(), lastPosition: this.positions.lastPosition };
   }
 
-  restore(section: unknown): void {
+  restore(section: unknown, area: ArrayArea): void {
     const s = section as { streams: Parameters<StreamTable["restore"]>[0]; positions: Parameters<PositionIndex["restore"]>[0]; lastPosition: number };
-    this.table.restore(s.streams);
+    this.table.restore(s.streams, area);
     this.positions.restore(s.positions, s.lastPosition);
   }
 
