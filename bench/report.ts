@@ -150,11 +150,18 @@ export function checkTargets(entries: Entry[]): TargetCheck[] {
       verdict: "not measured",
     });
   }
+  // "no more than 2× that at 10,000,000": read literally, 2× the 100 ms bound; read
+  // as a growth limit, 2× the 1M figure. Both are checked and printed.
   const open10m = find(entries, "open", "seglog", 10_000_000)?.extra?.openMedianMs as number | undefined;
-  if (open10m !== undefined && open1m !== undefined) {
-    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 1,000,000 figure", measured: `${fix(open10m, 1)} ms (${fmtRatio(open10m / open1m)})`, verdict: open10m <= 2 * open1m ? "meets" : "misses" });
+  if (open10m !== undefined) {
+    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 100 ms bound (200 ms)", measured: `${fix(open10m, 1)} ms`, verdict: open10m <= 200 ? "meets" : "misses" });
   } else {
-    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 1,000,000 figure", measured: "not run (add --open-events 1000000,10000000)", verdict: "not measured" });
+    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 100 ms bound (200 ms)", measured: "not run (add --open-events 1000000,10000000)", verdict: "not measured" });
+  }
+  if (open10m !== undefined && open1m !== undefined) {
+    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the measured 1,000,000 figure", measured: `${fix(open10m, 1)} ms = ${fmtRatio(open10m / open1m)} the 1M figure`, verdict: open10m <= 2 * open1m ? "meets" : "misses" });
+  } else {
+    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the measured 1,000,000 figure", measured: "not run (add --open-events 1000000,10000000)", verdict: "not measured" });
   }
   const openSize = openAny?.events;
   const sb = openSize === undefined ? undefined : (find(entries, "open", "seglog", openSize)?.extra?.bytesPerEvent as number | undefined);

@@ -50,8 +50,18 @@ const { values } = parseArgs({
     dir: { type: "string" },
     doc: { type: "boolean" },
     "no-doc": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
   },
 });
+if (values.help) {
+  console.log(
+    "npm run bench -- [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,sqlite,lmdb,plain-file]\n" +
+      "                 [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc]\n" +
+      "Runs each workload (a)-(j) against every subject, one child process each, and prints the tables;\n" +
+      "a full run writes bench/results/latest.json and the results section of docs/benchmarks.md.",
+  );
+  process.exit(0);
+}
 
 const quick = values.quick === true;
 const sizes: Sizes = { ...(quick ? QUICK : FULL) };
