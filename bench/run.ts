@@ -17,8 +17,9 @@
  *
  * --quick: fewer events (under a minute); writes bench/results/latest-quick.json
  * and leaves the doc alone unless --doc is given, so a development run never
- * replaces the published full run. A full run writes bench/results/latest.json
- * and the doc section (unless --no-doc).
+ * replaces the published full run. --only or --subjects make a partial run:
+ * bench/results/latest-partial.json, doc left alone. A full run writes
+ * bench/results/latest.json and the doc section (unless --no-doc).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -69,7 +70,10 @@ if (values["open-events"] !== undefined) sizes.open = values["open-events"].spli
 const subjects = (values.subjects?.split(",") ?? SUBJECT_NAMES) as SubjectName[];
 for (const s of subjects) if (!SUBJECT_NAMES.includes(s)) throw new Error(`unknown subject ${s}; known: ${SUBJECT_NAMES.join(", ")}`);
 const letters = values.only?.split(",");
-const writeDoc = values["no-doc"] ? false : (values.doc ?? !quick);
+// Only a complete full run is "the latest run": a quick or partial one (--only,
+// --subjects) writes its own JSON and leaves the doc alone unless --doc is given.
+const partial = values.only !== undefined || values.subjects !== undefined;
+const writeDoc = values["no-doc"] ? false : (values.doc ?? (!quick && !partial));
 const repeat = Number(values.repeat ?? (quick ? 1 : 3));
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be a whole number >= 1");
 const root = values.dir ?? join(tmpdir(), `seglog-bench-${process.pid}`);
@@ -127,7 +131,7 @@ console.log("");
 console.log(targetsTable(checks));
 for (const e of entries.filter((x) => x.error !== undefined)) console.log(`\n${e.subject} ${e.workload} failed:\n${e.error}`);
 
-const jsonPath = join(repo, "bench", "results", quick ? "latest-quick.json" : "latest.json");
+const jsonPath = join(repo, "bench", "results", quick ? "latest-quick.json" : partial ? "latest-partial.json" : "latest.json");
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries, runs: raw }, null, 2)}\n`);
 console.log(`\nwrote ${jsonPath}`);
