@@ -8,7 +8,7 @@
  * rewrites the "Event store vs SQLite and LMDB" section of docs/benchmarks.md.
  *
  *   node dist/bench/run.js [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,lmdb]
- *                          [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc]
+ *                          [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc] [--render FILE]
  *
  * --repeat N: each timed workload (a–g) runs N times per store, the stores taking
  * turns, and the run with the median events/s is reported (the spread is kept);
@@ -23,7 +23,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,14 +52,16 @@ const { values } = parseArgs({
     doc: { type: "boolean" },
     "no-doc": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
+    render: { type: "string" },
   },
 });
 if (values.help) {
   console.log(
     "npm run bench -- [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,sqlite,lmdb,plain-file]\n" +
-      "                 [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc]\n" +
+      "                 [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc] [--render FILE]\n" +
       "Runs each workload (a)-(j) against every subject, one child process each, and prints the tables;\n" +
-      "a full run writes bench/results/latest.json and the results section of docs/benchmarks.md.",
+      "a full run writes bench/results/latest.json and the results section of docs/benchmarks.md.\n" +
+      "--render FILE prints the tables and rewrites the doc from a saved run without measuring.",
   );
   process.exit(0);
 }
@@ -86,40 +88,34 @@ const selected = WORKLOADS.filter((w) => {
   return letters.includes(w.letter);
 });
 
-const loadStart = loadavg();
-const started = Date.now();
-rmSync(root, { recursive: true, force: true });
-mkdirSync(root, { recursive: true });
-const raw: Entry[] = [];
-try {
-  for (const w of selected) {
-    const runs = w.id === "prepare-open" || w.id === "open" ? sizes.open : [undefined];
-    // Fills are not timed and open repeats itself in-process: only (a)–(g) repeat.
-    const reps = w.letter !== "" && w.id !== "open" ? repeat : 1;
-    for (const openSize of runs) {
-      for (let rep = 0; rep < reps; rep++) for (const subject of subjects) raw.push(await runChild(w, subject, openSize));
-      // Drop databases as soon as nothing else reads them.
-      if (w.id === "read-all") for (const s of subjects) rmSync(dirFor("prepare-reads", s), { recursive: true, force: true });
-      if (w.id === "open") for (const s of subjects) rmSync(dirFor("open", s, openSize), { recursive: true, force: true });
-    }
-  }
-} finally {
-  rmSync(root, { recursive: true, force: true });
+// --render FILE: print the tables and rewrite the doc from a saved run instead of
+// measuring (after a change to how results are reported, not to what is measured).
+const saved = values.render === undefined ? undefined : (JSON.parse(readFileSync(values.render, "utf8")) as Meta & { entries: Entry[]; runs: Entry[] });
+const raw: Entry[] = saved?.runs ?? [];
+let meta: Meta;
+if (saved !== undefined) {
+  const { entries: _entries, runs: _runs, targets: _targets, schema: _schema, ...savedMeta } = saved as Meta & { entries: Entry[]; runs: Entry[]; targets: unknown; schema: number };
+  meta = savedMeta;
+} else {
+  // The commit measured is the tree as the run starts (edits made while it runs are not in it).
+  const commit = gitCommit();
+  const loadStart = loadavg();
+  const started = Date.now();
+  await measure(raw);
+  meta = {
+    mode: quick ? "quick" : "full",
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryBytes: totalmem(), platform: platform(), release: release(), loadStart, loadEnd: loadavg() },
+    node: process.version,
+    commit,
+    recordBytes: meanRecordBytes(),
+    dataBytes: Math.round(dataBytesOf(makeEvent(123456))),
+    sizes: { ...sizes },
+    repeat,
+    durationSeconds: (Date.now() - started) / 1000,
+  };
 }
 const entries = medianRuns(raw);
-
-const meta: Meta = {
-  mode: quick ? "quick" : "full",
-  date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryBytes: totalmem(), platform: platform(), release: release(), loadStart, loadEnd: loadavg() },
-  node: process.version,
-  commit: gitCommit(),
-  recordBytes: meanRecordBytes(),
-  dataBytes: Math.round(dataBytesOf(makeEvent(123456))),
-  sizes: { ...sizes },
-  repeat,
-  durationSeconds: (Date.now() - started) / 1000,
-};
 
 const checks = checkTargets(entries);
 console.log(`\nseglog event store vs better-sqlite3, lmdb-js and a plain file — ${meta.mode} run, ${meta.machine.cpu} × ${meta.machine.cores}, Node ${meta.node}, ${meta.commit.sha.slice(0, 12)}${meta.commit.dirty ? "+dirty" : ""}`);
@@ -131,11 +127,11 @@ console.log("");
 console.log(targetsTable(checks));
 for (const e of entries.filter((x) => x.error !== undefined)) console.log(`\n${e.subject} ${e.workload} failed:\n${e.error}`);
 
-const jsonPath = join(repo, "bench", "results", quick ? "latest-quick.json" : partial ? "latest-partial.json" : "latest.json");
+const jsonPath = values.render ?? join(repo, "bench", "results", quick ? "latest-quick.json" : partial ? "latest-partial.json" : "latest.json");
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries, runs: raw }, null, 2)}\n`);
 console.log(`\nwrote ${jsonPath}`);
-if (writeDoc) {
+if (writeDoc && (values.doc === true || meta.mode === "full")) {
   const docPath = join(repo, "docs", "benchmarks.md");
   writeSection(docPath, sectionText(meta, entries));
   console.log(`updated "Event store vs SQLite and LMDB" in ${docPath}`);
@@ -143,6 +139,26 @@ if (writeDoc) {
 if (entries.some((e) => e.error !== undefined)) process.exitCode = 1;
 
 // ---- helpers ------------------------------------------------------------------
+
+async function measure(into: Entry[]): Promise<void> {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  try {
+    for (const w of selected) {
+      const runs = w.id === "prepare-open" || w.id === "open" ? sizes.open : [undefined];
+      // Fills are not timed and open repeats itself in-process: only (a)–(g) repeat.
+      const reps = w.letter !== "" && w.id !== "open" ? repeat : 1;
+      for (const openSize of runs) {
+        for (let rep = 0; rep < reps; rep++) for (const subject of subjects) into.push(await runChild(w, subject, openSize));
+        // Drop databases as soon as nothing else reads them.
+        if (w.id === "read-all") for (const s of subjects) rmSync(dirFor("prepare-reads", s), { recursive: true, force: true });
+        if (w.id === "open") for (const s of subjects) rmSync(dirFor("open", s, openSize), { recursive: true, force: true });
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
 
 function dirFor(workloadId: string, subject: string, openSize?: number): string {
   if (workloadId === "prepare-reads" || workloadId.startsWith("read-")) return join(root, `${subject}-reads`);
