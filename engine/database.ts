@@ -229,7 +229,7 @@ class DatabaseImpl implements api.Database, StoreContext {
       this.commit.stop();
       if (!this.options.readOnly && this.log.failed === undefined) {
         await this.commit.syncNow();
-        if (this.logShape() !== this.checkpointShape) await this.saveCheckpoint();
+        if (this.logShape() !== this.checkpointShape || this.stores.some((s) => s.hasUnloggedChanges?.() === true)) await this.saveCheckpoint();
       }
     } finally {
       this.state = "closed";

@@ -34,6 +34,12 @@ export interface LogStore {
   recovered(): void;
   /** The section; large index arrays go to `area` (stored raw, read back as views). */
   checkpoint(area: ArrayAreaWriter): unknown;
+  /**
+   * True when the store changed state that no record carries, only its
+   * checkpoint section (a read renewing a byte stream's TTL), since its last
+   * `checkpoint()`. Close skips an unchanged checkpoint otherwise.
+   */
+  hasUnloggedChanges?(): boolean;
   restore(section: unknown, area: ArrayArea): void;
   /** Problems for verify(): index entries that do not read back as they should. */
   verify(): string[];

@@ -45,6 +45,8 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   private readonly writes: StreamWrites;
   private readonly waiters: StreamWaiters;
   private readonly compaction: StreamCompaction;
+  /** A read renewed some TTL since the last checkpoint section was taken. */
+  private accessRenewed = false;
 
   constructor(private readonly ctx: StoreContext) {
     this.catalog = new StreamCatalog(ctx.clock);
@@ -122,7 +124,7 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   touch(id: string): api.ByteStreamInfo {
     this.ctx.checkOpen();
     const inc = this.catalog.visible(checkStreamId(id));
-    inc.touch(this.ctx.clock());
+    this.renew(inc);
     return this.info(inc);
   }
 
@@ -188,7 +190,12 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   }
 
   checkpoint(): unknown {
+    this.accessRenewed = false;
     return snapshotCatalog(this.catalog);
+  }
+
+  hasUnloggedChanges(): boolean {
+    return this.accessRenewed;
   }
 
   restore(section: unknown): void {
@@ -230,8 +237,15 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     const position = parseOffset(offset, "offset");
     const inc = this.catalog.visible(id);
     this.reads.checkPosition(inc, position, "offset");
-    inc.touch(this.ctx.clock());
+    this.renew(inc);
     return { inc, position };
+  }
+
+  /** A read renews the sliding TTL: state only the checkpoint keeps (no record is written for a read). */
+  private renew(inc: StreamIncarnation): void {
+    const before = inc.lastAccess;
+    inc.touch(this.ctx.clock());
+    if (inc.lastAccess !== before) this.accessRenewed = true;
   }
 
   private info(inc: StreamIncarnation): api.ByteStreamInfo {

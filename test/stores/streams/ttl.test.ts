@@ -85,4 +85,20 @@ describe("byte stream TTL and expiry", () => {
     for (let i = 0; i < 3; i++) await db.streams.create(`other-${i}`);
     expect((await db.stats()).garbageBytes).toBeGreaterThan(500);
   });
+
+  it("when a read renews the TTL and the database is closed cleanly, the renewal holds after a reopen", async () => {
+    const clock = manualClock();
+    let db = await h.open({ clock: clock.now });
+    await db.streams.create("s", { ttlSeconds: 10 });
+    await db.streams.append("s", "a");
+    db = await h.reopen(db, { clock: clock.now });
+    // Nothing is written from here on: only the checkpoint can carry the renewal.
+    clock.advance(8_000);
+    expect(await readAll(db, "s")).toBe("a");
+    db = await h.reopen(db, { clock: clock.now });
+    clock.advance(8_000);
+    expect(await readAll(db, "s")).toBe("a");
+    clock.advance(10_000);
+    throwsWith(() => db.streams.getMetadata("s"), "NOT_FOUND");
+  });
 });
