@@ -18,12 +18,7 @@ export function encode(value: unknown): Uint8Array {
 
 /** Decodes a body. Byte arrays in the result are copies; `bytes` may be reused after. */
 export function decode(bytes: Uint8Array): unknown {
-  try {
-    return unpackr.unpack(bytes);
-  } catch (err) {
-    // The checksum matched, so these are the bytes that were written, and they do not decode.
-    throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
-  }
+  return unpackChecked(unpackr, bytes);
 }
 
 /**
@@ -32,9 +27,14 @@ export function decode(bytes: Uint8Array): unknown {
  * index arrays are most of its size; copying them would double open's work.
  */
 export function decodeOwned(bytes: Uint8Array): unknown {
+  return unpackChecked(viewingUnpackr, bytes);
+}
+
+function unpackChecked(decoder: Unpackr, bytes: Uint8Array): unknown {
   try {
-    return viewingUnpackr.unpack(bytes);
+    return decoder.unpack(bytes);
   } catch (err) {
+    // The checksum matched, so these are the bytes that were written, and they do not decode.
     throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
   }
 }

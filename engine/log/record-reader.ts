@@ -119,10 +119,7 @@ export class RecordReader {
    * the neighbouring records load anyway, instead of a read of its own.
    */
   private readStitched(segment: Segment, offset: number, length: number): RecordView {
-    if (length > this.large.length) {
-      this.large = new Uint8Array(Math.max(length, this.large.length * 2));
-      this.largeView = new DataView(this.large.buffer);
-    }
+    this.largeRoom(length);
     let copied = 0;
     while (copied < length) {
       const at = offset + copied;
@@ -145,10 +142,7 @@ export class RecordReader {
     const available = Math.max(0, segment.committedEnd - offset);
     let want = Math.min(available, knownLength > 0 && knownLength <= this.maxBody + RECORD_HEADER_BYTES ? knownLength : BLOCK_BYTES * 2);
     for (;;) {
-      if (want > this.large.length) {
-        this.large = new Uint8Array(Math.max(want, this.large.length * 2));
-        this.largeView = new DataView(this.large.buffer);
-      }
+      this.largeRoom(want);
       const got = want > 0 ? segment.read(this.large, 0, want, offset) : 0;
       const frame = examineFrame(this.large, this.largeView, 0, got, this.maxBody, this.frame);
       // Read again only when the header asks for more than was read and the segment has it.
@@ -159,7 +153,14 @@ export class RecordReader {
       return this.accept(segment, offset, frame, this.large);
     }
   }
+
+  private largeRoom(bytes: number): void {
+    if (bytes <= this.large.length) return;
+    this.large = new Uint8Array(Math.max(bytes, this.large.length * 2));
+    this.largeView = new DataView(this.large.buffer);
+  }
 }
+
 
 function newBlock(segment: Segment): Block {
   const data = new Uint8Array(BLOCK_BYTES);

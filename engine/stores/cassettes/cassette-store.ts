@@ -10,6 +10,7 @@
  * Invariant: a path is in the index exactly when it has at least one entry,
  * and its locations ascend (log order, which compaction preserves).
  */
+import { Problems } from "../problems.js";
 import { SeglogError, invalidArgument } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { segmentOf } from "../../log/location.js";
@@ -121,18 +122,11 @@ export class CassetteStore implements api.CassetteStore, LogStore {
 
   /** Every indexed entry must read back as an entry of its cassette. */
   verify(): string[] {
-    const problems: string[] = [];
+    const problems = new Problems();
     for (const [path, c] of this.index) {
-      for (let i = 0; i < c.locations.length; i++) {
-        try {
-          this.readEntry(path, c.locations[i]!);
-        } catch (err) {
-          if (!(err instanceof SeglogError)) throw err;
-          problems.push(`cassette ${path} entry ${i}: ${err.message}`);
-        }
-      }
+      for (let i = 0; i < c.locations.length; i++) problems.check(`cassette ${path} entry ${i}`, () => this.readEntry(path, c.locations[i]!));
     }
-    return problems;
+    return problems.list;
   }
 
   // ---- compaction -----------------------------------------------------------

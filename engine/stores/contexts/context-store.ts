@@ -11,6 +11,7 @@
  * Invariant: a context and its deltas are independent; deleting one never
  * touches the other, and a delta needs no context.
  */
+import { Problems } from "../problems.js";
 import { SeglogError } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
@@ -211,18 +212,10 @@ export class ContextStore implements api.ContextStore, LogStore {
 
   /** Every indexed context and delta must read back as the record the index says it is. */
   verify(): string[] {
-    const problems: string[] = [];
-    const check = (what: string, read: () => unknown): void => {
-      try {
-        read();
-      } catch (err) {
-        if (!(err instanceof SeglogError)) throw err;
-        problems.push(`${what}: ${err.message}`);
-      }
-    };
-    for (const [id, s] of this.index.contexts) check(`context ${id}`, () => this.readContext(id, s));
-    for (const [id, versions] of this.index.deltas) for (const s of versions.values()) check(`context ${id} delta ${s.version}`, () => this.readDelta(id, s));
-    return problems;
+    const problems = new Problems();
+    for (const [id, s] of this.index.contexts) problems.check(`context ${id}`, () => this.readContext(id, s));
+    for (const [id, versions] of this.index.deltas) for (const s of versions.values()) problems.check(`context ${id} delta ${s.version}`, () => this.readDelta(id, s));
+    return problems.list;
   }
 
   // ---- compaction -----------------------------------------------------------

@@ -11,6 +11,7 @@
  * Invariant: the index holds one location per hash, the oldest live copy;
  * any other put record of that hash is dead in the ledger.
  */
+import { Problems } from "../problems.js";
 import { SeglogError } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { segmentOf } from "../../log/location.js";
@@ -131,16 +132,13 @@ export class ObjectStore implements api.ObjectStore, LogStore {
 
   /** Every indexed object must read back as a record of its kind whose content hashes to its name. */
   verify(): string[] {
-    const problems: string[] = [];
+    const problems = new Problems();
     for (const [hash, entry] of this.index) {
-      try {
-        if (sha256(bodyContent(this.readBody(hash, entry))).toString("hex") !== hash) problems.push(`object ${hash}: content does not hash to its name`);
-      } catch (err) {
-        if (!(err instanceof SeglogError)) throw err;
-        problems.push(`object ${hash}: ${err.message}`);
-      }
+      problems.check(`object ${hash}`, () => {
+        if (sha256(bodyContent(this.readBody(hash, entry))).toString("hex") !== hash) problems.add(`object ${hash}: content does not hash to its name`);
+      });
     }
-    return problems;
+    return problems.list;
   }
 
   // ---- compaction -----------------------------------------------------------

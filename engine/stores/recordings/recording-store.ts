@@ -11,6 +11,7 @@
  * Invariant: the index's iteration order is the order of the latest saves in
  * the log, so "most recently saved first" is call order whatever the clock says.
  */
+import { Problems } from "../problems.js";
 import { SeglogError, invalidArgument } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { segmentOf } from "../../log/location.js";
@@ -146,16 +147,9 @@ export class RecordingStore implements api.RecordingStore, LogStore {
 
   /** Every indexed recording must read back as a save of its id. */
   verify(): string[] {
-    const problems: string[] = [];
-    for (const [id, entry] of this.index) {
-      try {
-        this.read(id, entry);
-      } catch (err) {
-        if (!(err instanceof SeglogError)) throw err;
-        problems.push(`recording ${id}: ${err.message}`);
-      }
-    }
-    return problems;
+    const problems = new Problems();
+    for (const [id, entry] of this.index) problems.check(`recording ${id}`, () => this.read(id, entry));
+    return problems.list;
   }
 
   // ---- compaction -----------------------------------------------------------
