@@ -43,16 +43,24 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw invalidArgument("options.durability", 'must be "sync" or "buffered"');
   }
   const flushIntervalMs = integerOption("options.flushIntervalMs", o.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 1, 3_600_000);
-  const maxRecordBytes = integerOption("options.maxRecordBytes", o.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 64, MAX_RECORD_BYTES_LIMIT);
+  // Either bound may be given alone: the other default follows it, so that one
+  // largest record always fits in a segment. Only an explicit pair can conflict.
+  const explicitSegment = o.segmentBytes === undefined ? undefined : integerOption("options.segmentBytes", o.segmentBytes, 0, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
+  const recordDefault = explicitSegment === undefined ? DEFAULT_MAX_RECORD_BYTES : Math.min(DEFAULT_MAX_RECORD_BYTES, largestRecordIn(explicitSegment));
+  const maxRecordBytes = integerOption("options.maxRecordBytes", o.maxRecordBytes, recordDefault, 64, MAX_RECORD_BYTES_LIMIT);
   const minSegment = Math.max(MIN_SEGMENT_BYTES, SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + maxRecordBytes);
-  const segmentDefault = Math.max(DEFAULT_SEGMENT_BYTES, minSegment);
-  const segmentBytes = integerOption("options.segmentBytes", o.segmentBytes, segmentDefault, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
+  const segmentBytes = explicitSegment ?? Math.max(DEFAULT_SEGMENT_BYTES, minSegment);
   if (segmentBytes < minSegment) {
     throw invalidArgument("options.segmentBytes", `must hold at least one largest record (${minSegment} bytes with maxRecordBytes ${maxRecordBytes})`);
   }
   if (o.readOnly !== undefined && typeof o.readOnly !== "boolean") throw invalidArgument("options.readOnly", "must be a boolean");
   if (o.clock !== undefined && typeof o.clock !== "function") throw invalidArgument("options.clock", "must be a function");
   return { durability, flushIntervalMs, segmentBytes, maxRecordBytes, readOnly: o.readOnly ?? false, clock: o.clock ?? Date.now };
+}
+
+/** The largest maxRecordBytes a segment of `segmentBytes` holds. */
+function largestRecordIn(segmentBytes: number): number {
+  return segmentBytes - SEGMENT_HEADER_BYTES - RECORD_HEADER_BYTES;
 }
 
 function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {

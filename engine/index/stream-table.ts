@@ -27,6 +27,20 @@ export const enum StreamState {
   HardDeleted = 2,
 }
 
+/**
+ * An append framed but not committed yet that carried event ids of its own:
+ * a retry of it that arrives before it commits must find it (idempotency
+ * decides in call order, against the writer's view).
+ */
+export interface InFlightAppend {
+  firstVersion: number;
+  firstPosition: number;
+  /** The caller's event ids, in order (undefined where the engine made one up). */
+  ids: (string | undefined)[];
+  /** Settles when the append commits or fails. */
+  committed: Promise<unknown>;
+}
+
 export class StreamEntry {
   version = -1;
   minVersion = 0;
@@ -43,6 +57,8 @@ export class StreamEntry {
   runSegments: number[] = [];
   writerVersion = -1;
   writerState = StreamState.Live;
+  /** Appends with ids between `version` and `writerVersion`, oldest first; undefined when none. */
+  inFlight: InFlightAppend[] | undefined;
 
   constructor(readonly id: string) {}
 
@@ -156,6 +172,14 @@ export class StreamEntry {
   resetWriter(): void {
     this.writerVersion = this.version;
     this.writerState = this.state;
+    this.inFlight = undefined;
+  }
+
+  /** The in-flight append that framed `version`, if it carried ids. */
+  inFlightAt(version: number): InFlightAppend | undefined {
+    if (this.inFlight === undefined) return undefined;
+    for (const a of this.inFlight) if (version >= a.firstVersion && version < a.firstVersion + a.ids.length) return a;
+    return undefined;
   }
 }
 

@@ -2,27 +2,37 @@
  * Group commit: every append framed while the previous batch is being written and
  * fsynced goes out together in one write and one fsync.
  *
- * Owns: the pending batch buffer and the queue of waiting writes.
+ * Owns: the batch being filled, the sealed batches waiting their turn, and the
+ * writes queued in each.
  * Concurrency: callers frame records synchronously (`frame`) and then `submit`;
- * everything framed between two submits belongs to that submit. One flush loop
- * runs at a time; it swaps buffers, so framing goes on during a flush.
+ * everything framed between two submits belongs to that submit (one "write",
+ * which is one atomic group). One flush loop runs at a time, always started from
+ * a microtask, never inside a caller's `submit`: a store finishes registering
+ * its write before the write can commit.
  * Invariant: batches reach the file in submit order, and `apply` runs for each
  * write in that order before its promise resolves, so a reader never sees a
- * position before every lower one.
+ * position before every lower one. A batch never holds more than
+ * `batchLimit` bytes (at most what a segment holds) unless one write alone is
+ * that large, so a batch fits a fresh segment: a segment grows past
+ * segmentBytes only to take one atomic write larger than a segment, alone.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { SeglogError } from "../errors.js";
 import { sealFrame } from "../format/record.js";
-import { GROUP_COMMIT_SOFT_LIMIT, RECORD_HEADER_BYTES } from "../limits.js";
+import { GROUP_COMMIT_SOFT_LIMIT, MAX_SEGMENT_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../limits.js";
 import type { Durability } from "../options.js";
 import type { Log } from "./log.js";
 
 export interface PendingWrite {
-  /** Offset of the write's first record in the batch buffer, and the end of its last. */
-  start: number;
-  end: number;
-  /** Updates the in-memory indexes once the records are durable (or, buffered, written). */
-  apply(batchLocation: number, batch: Uint8Array): void;
-  /** Undoes what the caller reserved when the write is rejected. */
+  /**
+   * Updates the in-memory indexes once the records are durable (or, buffered,
+   * written). `location` is where the write's first record now lies; `frames`
+   * holds the write's frames from offset `at` on, in framing order. A record
+   * framed at batch offset `framedAt` (what `frame` returned), in a write
+   * whose first record was framed at `mark`, lies at `location + framedAt - mark`.
+   */
+  apply(location: number, frames: Uint8Array, at: number): void;
+  /** Undoes what the caller reserved; called only when every queued write is rejected with it. */
   abort(): void;
   resolve(): void;
   reject(err: unknown): void;
@@ -34,30 +44,45 @@ const MICROTASK_FLUSH_BUDGET = 32;
 /** Microtask hops after a commit during which a new append counts as its writer's next one. */
 const FOLLOW_WINDOW_HOPS = 16;
 
+const INITIAL_BATCH_BYTES = 64 * 1024;
+
+/** A batch buffer larger than this is dropped after its flush rather than kept for reuse. */
+const REUSE_LIMIT_BYTES = 16 * 1024 * 1024;
+
 class Batch {
-  buf = new Uint8Array(64 * 1024);
+  buf = new Uint8Array(INITIAL_BATCH_BYTES);
   view = new DataView(this.buf.buffer);
   length = 0;
   writes: PendingWrite[] = [];
-
-  ensure(extra: number): void {
-    this.ensureEnd(this.length + extra);
-  }
+  /** Where each write's first record lies in `buf`. */
+  starts: number[] = [];
+  /** End of the last submitted write: bytes after it belong to the write being framed. */
+  submittedEnd = 0;
 
   ensureEnd(need: number): void {
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
+    // The whole old buffer: a frame being written in place lies past `length`.
+    next.set(this.buf);
     this.buf = next;
     this.view = new DataView(next.buffer);
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.submittedEnd = 0;
+    this.writes = [];
+    this.starts = [];
   }
 }
 
 export class GroupCommit {
   private filling = new Batch();
-  private flushing = new Batch();
+  /** Batches sealed because they reached batchLimit, oldest first. */
+  private readonly sealed: Batch[] = [];
+  private spare: Batch | undefined;
   private running = false;
   private scheduled = false;
   private dirtySinceSync = false;
@@ -67,16 +92,28 @@ export class GroupCommit {
   private following = false;
   private flushesSinceTurn = 0;
   private windows = 0;
+  /** Bytes at which a batch is sealed: at most what one segment holds. */
+  private readonly batchLimit: number;
 
   constructor(
     private readonly log: Log,
     private readonly durability: Durability,
     flushIntervalMs: number,
   ) {
+    this.batchLimit = Math.min(GROUP_COMMIT_SOFT_LIMIT, log.segmentCapacity);
     if (durability === "buffered") {
       this.timer = setInterval(() => void this.backgroundSync(), flushIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * The most bytes one write (one atomic group) may frame. An atomic group
+   * never spans segments; one larger than segmentBytes gets a segment of its
+   * own, and offsets inside a segment stay u32.
+   */
+  get maxWriteBytes(): number {
+    return MAX_SEGMENT_BYTES - SEGMENT_HEADER_BYTES;
   }
 
   /** Where the next record will be framed; pass to `rollback` to drop records framed after it. */
@@ -88,11 +125,16 @@ export class GroupCommit {
     this.filling.length = mark;
   }
 
+  /** Bytes framed since `mark` (the size of the write being framed). */
+  framedSince(mark: number): number {
+    return this.filling.length - mark;
+  }
+
   /** Frames one record with `body` into the pending batch; returns its offset in the batch. */
   frame(type: number, flags: number, body: Uint8Array): number {
     const batch = this.filling;
     const at = batch.length;
-    batch.ensure(RECORD_HEADER_BYTES + body.length);
+    batch.ensureEnd(at + RECORD_HEADER_BYTES + body.length);
     batch.buf.set(body, at + RECORD_HEADER_BYTES);
     batch.length += sealFrame(batch.buf, batch.view, at, type, flags, body.length);
     return at;
@@ -108,7 +150,7 @@ export class GroupCommit {
     const batch = this.filling;
     const at = batch.length;
     const bodyLength = head.length + tail.length;
-    batch.ensure(RECORD_HEADER_BYTES + bodyLength);
+    batch.ensureEnd(at + RECORD_HEADER_BYTES + bodyLength);
     batch.buf.set(head, at + RECORD_HEADER_BYTES);
     batch.buf.set(tail, at + RECORD_HEADER_BYTES + head.length);
     batch.length += sealFrame(batch.buf, batch.view, at, type, flags, bodyLength);
@@ -143,41 +185,54 @@ export class GroupCommit {
     batch.length = frameAt + sealFrame(batch.buf, batch.view, frameAt, type, flags, bodyLength);
   }
 
-  /** Queues the records framed since `write.start`; settles the write's promise when committed. */
+  /**
+   * Queues the records framed since the last submit as one write; settles the
+   * write's promise when committed. Never commits anything before it returns.
+   */
   submit(write: PendingWrite): void {
-    this.filling.writes.push(write);
-    if (this.running) return;
-    if (this.filling.length >= GROUP_COMMIT_SOFT_LIMIT) {
-      void this.run();
-      return;
+    let batch = this.filling;
+    let start = batch.submittedEnd;
+    const bytes = batch.length - start;
+    // A store checks its write against maxWriteBytes before it submits; a bigger
+    // one here could not be addressed inside a segment.
+    if (bytes > this.maxWriteBytes) throw new Error(`seglog invariant broken: a write of ${bytes} bytes is larger than a segment holds`);
+    if (batch.length > this.batchLimit && start > 0) {
+      // This write takes the batch past its limit: it opens the next batch instead.
+      const next = this.newBatch();
+      next.ensureEnd(bytes);
+      next.buf.set(batch.buf.subarray(start, batch.length));
+      next.length = bytes;
+      batch.length = start;
+      this.seal();
+      this.filling = batch = next;
+      start = 0;
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      const start = () => {
-        this.scheduled = false;
-        if (!this.running) void this.run();
-      };
-      // Sync: wait for the end of this event-loop turn, so that appends arriving
-      // in separate I/O callbacks of one turn (HTTP requests) share the fsync —
-      // unless this append follows right on the heels of a commit (an appender
-      // awaiting one append after another): nobody else can join it, go at once.
-      // Buffered: a write is cheap, go at once.
-      // Either way, after MICROTASK_FLUSH_BUDGET flushes without one, the next
-      // goes through the event loop: an appender awaiting in a tight loop must
-      // not starve timers (the buffered fsync), I/O or compaction.
-      const atOnce = this.durability === "buffered" || this.following;
-      if (atOnce && this.flushesSinceTurn < MICROTASK_FLUSH_BUDGET) queueMicrotask(start);
-      else
-        setImmediate(() => {
-          this.flushesSinceTurn = 0;
-          start();
-        });
-    }
+    batch.writes.push(write);
+    batch.starts.push(start);
+    batch.submittedEnd = batch.length;
+    if (batch.length >= this.batchLimit) this.seal();
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    // Sync: wait for the end of this event-loop turn, so that appends arriving
+    // in separate I/O callbacks of one turn (HTTP requests) share the fsync —
+    // unless this append follows right on the heels of a commit (an appender
+    // awaiting one append after another): nobody else can join it, go at once.
+    // Buffered, or a full batch waiting: go at once.
+    // Either way, after MICROTASK_FLUSH_BUDGET flushes without one, the next
+    // goes through the event loop: an appender awaiting in a tight loop must
+    // not starve timers (the buffered fsync), I/O or compaction.
+    const atOnce = this.durability === "buffered" || this.following || this.sealed.length > 0;
+    if (atOnce && this.flushesSinceTurn < MICROTASK_FLUSH_BUDGET) queueMicrotask(this.start);
+    else
+      setImmediate(() => {
+        this.flushesSinceTurn = 0;
+        this.start();
+      });
   }
 
   /** Resolves when nothing is pending or being written. */
   drain(): Promise<void> {
-    if (!this.running && this.filling.writes.length === 0) return Promise.resolve();
+    if (!this.running && !this.scheduled && this.filling.writes.length === 0 && this.sealed.length === 0) return Promise.resolve();
     return new Promise((done) => this.drained.push(done));
   }
 
@@ -189,7 +244,10 @@ export class GroupCommit {
   exclusive(fn: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.exclusives.push(() => fn().then(resolve, reject));
-      if (!this.running) void this.run();
+      if (!this.running && !this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(this.start);
+      }
     });
   }
 
@@ -205,22 +263,53 @@ export class GroupCommit {
     this.timer = undefined;
   }
 
+  private readonly start = (): void => {
+    this.scheduled = false;
+    if (!this.running) void this.run();
+  };
+
+  private seal(): void {
+    this.sealed.push(this.filling);
+    this.filling = this.newBatch();
+  }
+
+  private newBatch(): Batch {
+    const spare = this.spare;
+    this.spare = undefined;
+    return spare ?? new Batch();
+  }
+
+  private recycle(batch: Batch): void {
+    batch.reset();
+    if (batch.buf.length <= REUSE_LIMIT_BYTES) this.spare = batch;
+  }
+
+  /** The oldest batch with writes: a sealed one, else the one being filled. */
+  private nextBatch(): Batch | undefined {
+    const sealed = this.sealed.shift();
+    if (sealed !== undefined) return sealed;
+    if (this.filling.writes.length === 0) return undefined;
+    const batch = this.filling;
+    this.filling = this.newBatch();
+    return batch;
+  }
+
   private async run(): Promise<void> {
     this.running = true;
     try {
       for (;;) {
         if (this.exclusives.length > 0) for (const fn of this.exclusives.splice(0)) await fn();
-        if (this.filling.writes.length === 0) break;
-        const batch = this.filling;
-        this.filling = this.flushing;
-        this.flushing = batch;
+        const batch = this.nextBatch();
+        if (batch === undefined) break;
         const company = batch.writes.length > 1;
-        // Most batches (buffered, or a lone sync write) complete without waiting:
-        // no promise hop for them.
-        const waiting = this.flush(batch);
-        if (waiting !== undefined) await waiting;
-        batch.length = 0;
-        batch.writes = [];
+        try {
+          // Most batches (buffered, or a lone sync write) complete without waiting:
+          // no promise hop for them.
+          const waiting = this.flush(batch);
+          if (waiting !== undefined) await waiting;
+        } finally {
+          this.recycle(batch);
+        }
         this.flushesSinceTurn++;
         // Let the appenders that just resolved frame their next records, so the
         // next write carries all of them (a lone appender needs no wait); and
@@ -262,7 +351,7 @@ export class GroupCommit {
       // thread-pool round trip would cost as much as the fsync. Any company
       // (a batch of several, or arrivals already waiting) takes the worker
       // path, so appends keep gathering into the next batch meanwhile.
-      if (batch.writes.length !== 1 || this.filling.writes.length !== 0) {
+      if (batch.writes.length !== 1 || this.filling.writes.length !== 0 || this.sealed.length !== 0) {
         return this.log.sync().then(
           () => this.commit(batch, location),
           (err: unknown) => this.undo(batch, location, err),
@@ -281,8 +370,20 @@ export class GroupCommit {
 
   private commit(batch: Batch, location: number): void {
     this.log.publish();
-    for (const w of batch.writes) w.apply(location, batch.buf);
-    for (const w of batch.writes) w.resolve();
+    const { writes, starts } = batch;
+    let applied = 0;
+    try {
+      for (; applied < writes.length; applied++) writes[applied]!.apply(location + starts[applied]!, batch.buf, starts[applied]!);
+    } catch (err) {
+      // The records are durable but an index refused them: this process can no
+      // longer say what is committed. Stop writing; a reopen replays the log.
+      const failure = this.log.failInternal(err);
+      for (let i = 0; i < applied; i++) writes[i]!.resolve();
+      for (let i = applied; i < writes.length; i++) writes[i]!.reject(failure);
+      this.rejectQueued(failure);
+      return;
+    }
+    for (const w of writes) w.resolve();
     if (this.durability === "sync") this.openFollowWindow();
   }
 
@@ -294,12 +395,18 @@ export class GroupCommit {
 
   /** A failed batch takes every queued write with it: their checks assumed it would land. */
   private rejectAll(batch: Batch, err: unknown): void {
-    const queued = this.filling.writes;
-    this.filling.writes = [];
-    this.filling.length = 0;
     for (const w of batch.writes) w.abort();
+    this.rejectQueued(err, batch.writes);
+  }
+
+  /** Rejects every write of the sealed batches and the one being filled (and `also`). */
+  private rejectQueued(err: unknown, also: PendingWrite[] = []): void {
+    const queued: PendingWrite[] = [];
+    for (const b of this.sealed.splice(0)) queued.push(...b.writes);
+    queued.push(...this.filling.writes);
+    this.filling.reset();
     for (const w of queued) w.abort();
-    for (const w of batch.writes) w.reject(err);
+    for (const w of also) w.reject(err);
     for (const w of queued) w.reject(err);
   }
 
@@ -329,4 +436,9 @@ export class GroupCommit {
       // The log is now failed; the next write reports it.
     }
   }
+}
+
+/** TOO_LARGE for a write (one atomic group) over maxWriteBytes. */
+export function writeTooLarge(bytes: number, limit: number, what: string, streamId?: string): SeglogError {
+  return new SeglogError("TOO_LARGE", `${what} makes ${bytes} bytes in one atomic write, over the limit of ${limit}`, { argument: what, streamId });
 }

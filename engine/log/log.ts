@@ -119,6 +119,11 @@ export class Log {
     return new SegmentCursor(segment, start, end, this.maxBody, scratch);
   }
 
+  /** Bytes of records one segment holds: a write (one atomic group) must fit in it. */
+  get segmentCapacity(): number {
+    return this.segmentBytes - SEGMENT_HEADER_BYTES;
+  }
+
   get failed(): SeglogError | undefined {
     return this.failure;
   }
@@ -229,6 +234,14 @@ export class Log {
       }
     }
     return this.fail(err, `write to ${active.path}`);
+  }
+
+  /**
+   * An index refused a committed record (a bug): what this process believes is
+   * committed can no longer be trusted, so writes stop as after a failed fsync.
+   */
+  failInternal(err: unknown): SeglogError {
+    return this.fail(err, "applying a committed batch");
   }
 
   private fail(err: unknown, what: string): SeglogError {

@@ -9,7 +9,7 @@ import { SeglogError } from "../errors.js";
 import { FLAG_GROUP_END } from "../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../limits.js";
 import type { StoreContext } from "./context.js";
-import type { PendingKeys, PendingWrite } from "./pending-keys.js";
+import type { PendingKeys } from "./pending-keys.js";
 
 export interface RecordHandlers {
   /** The record is committed at `location`; `bytes` is its whole frame. */
@@ -36,12 +36,10 @@ export function writeRecord(
   const start = commit.mark();
   if (tail === undefined) commit.frame(type, FLAG_GROUP_END, head);
   else commit.framePair(type, FLAG_GROUP_END, head, tail);
-  const end = commit.mark();
+  const bytes = commit.mark() - start;
   return new Promise<void>((resolve, reject) => {
     commit.submit({
-      start,
-      end,
-      apply: (batchLocation) => handlers.apply(batchLocation + start, end - start),
+      apply: (location) => handlers.apply(location, bytes),
       abort: () => handlers.abort(),
       resolve,
       reject,
@@ -65,15 +63,32 @@ export function writeKeyed(
   what: string,
   apply: (location: number, bytes: number) => void,
 ): Promise<void> {
-  let write!: PendingWrite;
-  const done = writeRecord(ctx, type, head, tail, what, {
-    apply: (location, bytes) => {
-      pending.settle(write);
-      apply(location, bytes);
-    },
-    abort: () => pending.settle(write),
+  checkRecordSize(ctx, head.length + (tail?.length ?? 0), what);
+  // The write is in the writer's view before the group commit can see it.
+  let succeeded!: () => void;
+  let failed!: (err: unknown) => void;
+  const outcome = new Promise<void>((resolve, reject) => {
+    succeeded = resolve;
+    failed = reject;
   });
-  write = pending.begin(key, exists, done);
+  // Waiting on `outcome` is optional: a put of the same content does, most writes do not.
+  outcome.catch(() => undefined);
+  const write = pending.begin(key, exists, outcome);
+  let done: Promise<void>;
+  try {
+    done = writeRecord(ctx, type, head, tail, what, {
+      apply: (location, bytes) => {
+        pending.settle(write);
+        apply(location, bytes);
+      },
+      abort: () => pending.settle(write),
+    });
+  } catch (err) {
+    pending.settle(write);
+    failed(err);
+    throw err;
+  }
+  done.then(succeeded, failed);
   return done;
 }
 

@@ -18,8 +18,8 @@ import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import { checkDocument, checkInteger, checkKey, checkTime, checkVersion } from "../arguments.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
-import { PendingKeys, type PendingWrite } from "../pending-keys.js";
-import { writeRecord } from "../record-write.js";
+import { PendingKeys } from "../pending-keys.js";
+import { writeKeyed, writeRecord } from "../record-write.js";
 import {
   decodeContextDelete,
   decodeDeltaDrop,
@@ -54,15 +54,9 @@ export class ContextStore implements api.ContextStore, LogStore {
     checkVersion(version, "version");
     const insertedAt = this.ctx.clock();
     const head = encodeSetHead(contextId, version, insertedAt);
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, RecordType.ContextSet, head, encodeDocument(context, "context"), "context", {
-      apply: (location, bytes) => {
-        this.pendingContexts.settle(write);
-        this.index.setContext(contextId, { location, bytes, version, insertedAt });
-      },
-      abort: () => this.pendingContexts.settle(write),
-    });
-    write = this.pendingContexts.begin(contextId, true, done);
+    const done = writeKeyed(this.ctx, this.pendingContexts, contextId, true, RecordType.ContextSet, head, encodeDocument(context, "context"), "context", (location, bytes) =>
+      this.index.setContext(contextId, { location, bytes, version, insertedAt }),
+    );
     await done;
     return { contextId, context, version, insertedAt };
   }
@@ -80,15 +74,9 @@ export class ContextStore implements api.ContextStore, LogStore {
     this.ctx.checkWritable();
     checkKey(contextId, "contextId");
     if (!this.pendingContexts.exists(contextId, this.index.contexts.has(contextId))) return;
-    let write!: PendingWrite;
-    const done = writeRecord(this.ctx, RecordType.ContextDelete, encodeContextDelete(contextId), undefined, "contextId", {
-      apply: (location, bytes) => {
-        this.pendingContexts.settle(write);
-        this.index.deleteContext(contextId, location, bytes);
-      },
-      abort: () => this.pendingContexts.settle(write),
-    });
-    write = this.pendingContexts.begin(contextId, false, done);
+    const done = writeKeyed(this.ctx, this.pendingContexts, contextId, false, RecordType.ContextDelete, encodeContextDelete(contextId), undefined, "contextId", (location, bytes) =>
+      this.index.deleteContext(contextId, location, bytes),
+    );
     await done;
   }
 
@@ -115,14 +103,9 @@ export class ContextStore implements api.ContextStore, LogStore {
     const insertedAt = this.ctx.clock();
     const head = encodeSetHead(contextId, version, insertedAt);
     const write: PendingDelta = { set: { version, insertedAt } };
-    const done = writeRecord(this.ctx, RecordType.DeltaSet, head, encodeDocument(delta, "delta"), "delta", {
-      apply: (location, bytes) => {
-        this.pendingDeltas.settle(contextId, write);
-        this.index.setDelta(contextId, { location, bytes, version, insertedAt });
-      },
-      abort: () => this.pendingDeltas.settle(contextId, write),
-    });
-    this.pendingDeltas.add(contextId, write);
+    const done = this.writeDelta(contextId, write, RecordType.DeltaSet, head, encodeDocument(delta, "delta"), "delta", (location, bytes) =>
+      this.index.setDelta(contextId, { location, bytes, version, insertedAt }),
+    );
     await done;
     return { contextId, delta, version, insertedAt };
   }
@@ -258,16 +241,34 @@ export class ContextStore implements api.ContextStore, LogStore {
   }
 
   private dropDeltas(drop: DeltaDrop): Promise<void> {
-    const write: PendingDelta = { drop };
-    const done = writeRecord(this.ctx, RecordType.DeltaDelete, encodeDeltaDrop(drop), undefined, "contextId", {
-      apply: (location, bytes) => {
-        this.pendingDeltas.settle(drop.contextId, write);
-        this.index.dropDeltas(drop, location, bytes);
-      },
-      abort: () => this.pendingDeltas.settle(drop.contextId, write),
-    });
-    this.pendingDeltas.add(drop.contextId, write);
-    return done;
+    return this.writeDelta(drop.contextId, { drop }, RecordType.DeltaDelete, encodeDeltaDrop(drop), undefined, "contextId", (location, bytes) =>
+      this.index.dropDeltas(drop, location, bytes),
+    );
+  }
+
+  /** A delta write is in the writer's view (pendingDeltas) from before it is framed until it settles. */
+  private writeDelta(
+    contextId: string,
+    write: PendingDelta,
+    type: RecordType,
+    head: Uint8Array,
+    tail: Uint8Array | undefined,
+    what: string,
+    apply: (location: number, bytes: number) => void,
+  ): Promise<void> {
+    this.pendingDeltas.add(contextId, write);
+    try {
+      return writeRecord(this.ctx, type, head, tail, what, {
+        apply: (location, bytes) => {
+          this.pendingDeltas.settle(contextId, write);
+          apply(location, bytes);
+        },
+        abort: () => this.pendingDeltas.settle(contextId, write),
+      });
+    } catch (err) {
+      this.pendingDeltas.settle(contextId, write);
+      throw err;
+    }
   }
 
   private readContext(contextId: string, s: Stored): api.ContextRecord {

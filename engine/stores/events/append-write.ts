@@ -8,8 +8,8 @@
  * position index, then wakes the subscriptions.
  */
 import type { PositionIndex } from "../../index/position-index.js";
-import type { StreamEntry, StreamTable } from "../../index/stream-table.js";
-import { offsetOf, segmentOf } from "../../log/location.js";
+import type { InFlightAppend, StreamEntry, StreamState, StreamTable } from "../../index/stream-table.js";
+import { offsetOf, packLocation, segmentOf } from "../../log/location.js";
 import type { PendingWrite } from "../../log/group-commit.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type { CommitSignal } from "../context.js";
@@ -22,6 +22,10 @@ export interface StreamAppend {
   firstPosition: number;
   /** The events' id fingerprints (idHash), in order. */
   idHashes: number[];
+  /** The writer's view of the stream's state before this append (restored when framing fails). */
+  priorState: StreamState;
+  /** Set when the events carried ids: the entry lists it until it commits. */
+  inFlight: InFlightAppend | undefined;
 }
 
 /** `T`: what the call resolves to once committed (known at framing time). */
@@ -31,8 +35,6 @@ export class AppendWrite<T> implements PendingWrite {
   private fail!: (err: unknown) => void;
 
   constructor(
-    readonly start: number,
-    readonly end: number,
     private readonly plans: StreamAppend[],
     private readonly result: T,
     private readonly table: StreamTable,
@@ -53,27 +55,40 @@ export class AppendWrite<T> implements PendingWrite {
     this.fail(err);
   }
 
-  apply(batchLocation: number, batch: Uint8Array): void {
-    const segment = segmentOf(batchLocation);
-    const base = offsetOf(batchLocation);
-    let at = this.start;
+  apply(location: number, frames: Uint8Array, at: number): void {
+    // Every record of one write lies in one segment, one after another.
+    const segment = segmentOf(location);
+    let offset = offsetOf(location);
     for (const p of this.plans) {
-      const wasLive = p.entry.exists;
+      const entry = p.entry;
+      const wasLive = entry.exists;
       for (let i = 0; i < p.idHashes.length; i++) {
-        p.entry.addEvent(p.firstVersion + i, batchLocation + at, p.idHashes[i]!);
-        this.positions.add(p.firstPosition + i, segment, base + at);
+        entry.addEvent(p.firstVersion + i, packLocation(segment, offset), p.idHashes[i]!);
+        this.positions.add(p.firstPosition + i, segment, offset);
         // The frame's u32 little-endian length leads each record.
-        at += RECORD_HEADER_BYTES + (batch[at]! | (batch[at + 1]! << 8) | (batch[at + 2]! << 16)) + batch[at + 3]! * 0x1000000;
+        const length = RECORD_HEADER_BYTES + (frames[at]! | (frames[at + 1]! << 8) | (frames[at + 2]! << 16)) + frames[at + 3]! * 0x1000000;
+        at += length;
+        offset += length;
       }
+      if (p.inFlight !== undefined) settleInFlight(entry, p.inFlight);
       if (!wasLive) this.table.membershipChanged();
     }
     this.signal.notify();
   }
 
-  /** The batch failed: the writer's view of every stream goes back to what is committed. */
+  /** Every queued write failed with this one: the writer's view of each stream goes back to what is committed. */
   abort(): void {
     for (const p of this.plans) p.entry.resetWriter();
   }
+}
+
+/** Takes a committed (or rolled back) append off its stream's in-flight list. */
+export function settleInFlight(entry: StreamEntry, append: InFlightAppend): void {
+  const list = entry.inFlight;
+  if (list === undefined) return;
+  const i = list.indexOf(append);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) entry.inFlight = undefined;
 }
 
 export function resultOf(p: StreamAppend): AppendResult {

@@ -15,7 +15,7 @@ import { invalidArgument, SeglogError } from "../../errors.js";
 import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
-import { StreamState, StreamTable, type StreamEntry } from "../../index/stream-table.js";
+import { StreamState, StreamTable, type InFlightAppend, type StreamEntry } from "../../index/stream-table.js";
 import { offsetOf, segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
@@ -33,8 +33,9 @@ import {
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
-import { findDuplicate } from "./idempotency.js";
-import { AppendWrite, resultOf, type StreamAppend } from "./append-write.js";
+import { findDuplicate, type Duplicate } from "./idempotency.js";
+import { AppendWrite, resultOf, settleInFlight, type StreamAppend } from "./append-write.js";
+import { writeTooLarge } from "../../log/group-commit.js";
 import { EventSubscription, iterate } from "./subscription.js";
 import {
   checkEvents,
@@ -71,34 +72,21 @@ export class EventStore implements api.EventStore, LogStore {
       checkEvents(events, "events");
       const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
       const entry = this.table.getOrCreate(streamId);
-      let duplicate: api.AppendResult | undefined;
+      let duplicate: Duplicate | undefined;
       try {
         duplicate = this.checkExpected(entry, expected, events);
       } catch (err) {
         this.table.forgetIfUnused(entry);
-        // A retry of an append still in flight: duplicates are found among committed
-        // events, so wait for the stream's writes to land and decide again.
-        const inFlight = entry.writerVersion !== entry.version;
-        if (!(err instanceof SeglogError) || err.code !== "WRONG_EXPECTED_VERSION" || !inFlight || !events.every((e) => e.id !== undefined)) throw err;
-        return this.appendAfterInFlight(entry, expected, events);
+        throw err;
       }
-      if (duplicate !== undefined) return Promise.resolve(duplicate);
-      return this.appendFramed(entry, events);
+      if (duplicate !== undefined) return settledDuplicate(duplicate);
+      const start = this.ctx.commit.mark();
+      const plan = this.frameEvents(entry, events, true, start);
+      this.checkWriteSize(start, [plan], "events");
+      return this.submit([plan], resultOf(plan));
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  private async appendAfterInFlight(entry: StreamEntry, expected: api.ExpectedVersion, events: api.NewEvent[]): Promise<api.AppendResult> {
-    await this.ctx.commit.drain();
-    this.ctx.checkWritable();
-    return this.checkExpected(entry, expected, events) ?? this.appendFramed(entry, events);
-  }
-
-  private appendFramed(entry: StreamEntry, events: api.NewEvent[]): Promise<api.AppendResult> {
-    const start = this.ctx.commit.mark();
-    const plan = this.frameEvents(entry, events, true, start);
-    return this.submit(start, [plan], resultOf(plan));
   }
 
   async appendMany(items: { streamId: string; events: api.NewEvent[]; expectedVersion?: api.ExpectedVersion }[]): Promise<api.AppendResult[]> {
@@ -112,29 +100,37 @@ export class EventStore implements api.EventStore, LogStore {
       seen.add(streamId);
       return { index: i, streamId, events: checkEvents(item.events, `items[${i}].events`), expected: checkExpectedVersion(item.expectedVersion, `items[${i}].expectedVersion`) };
     });
+    const forgetUnused = () => {
+      for (const c of checked) {
+        const entry = this.table.get(c.streamId);
+        if (entry !== undefined) this.table.forgetIfUnused(entry);
+      }
+    };
     // Every check before any framing: one failure writes nothing.
-    let results: (api.AppendResult | undefined)[];
+    let duplicates: (Duplicate | undefined)[];
     try {
-      results = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
+      duplicates = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
     } catch (err) {
-      for (const c of checked) this.table.forgetIfUnused(this.table.getOrCreate(c.streamId));
+      forgetUnused();
       throw err;
     }
     const start = this.ctx.commit.mark();
     const plans: StreamAppend[] = [];
-    const fresh = checked.filter((_, i) => results[i] === undefined);
-    const positionMark = this.nextPosition;
+    const fresh = checked.filter((_, i) => duplicates[i] === undefined);
     try {
       fresh.forEach((c, k) => plans.push(this.frameEvents(this.table.getOrCreate(c.streamId), c.events, k === fresh.length - 1, start, `items[${c.index}].events`)));
+      this.checkWriteSize(start, plans, "items");
     } catch (err) {
-      for (const p of plans) p.entry.resetWriter();
-      this.nextPosition = positionMark;
-      this.ctx.commit.rollback(start);
+      this.unframe(plans, start);
+      forgetUnused();
       throw err;
     }
-    if (plans.length > 0) await this.submit(start, plans, undefined);
+    const written = plans.length > 0 ? this.submit(plans, undefined) : undefined;
+    const waits = duplicates.filter((d) => d?.committed !== undefined).map((d) => d!.committed);
+    if (written !== undefined) await written;
+    if (waits.length > 0) await Promise.all(waits);
     let next = 0;
-    return results.map((r) => r ?? resultOf(plans[next++]!));
+    return duplicates.map((d) => d?.result ?? resultOf(plans[next++]!));
   }
 
   async deleteStream(streamId: string, options?: { hard?: boolean; expectedVersion?: api.ExpectedVersion }): Promise<void> {
@@ -331,7 +327,7 @@ export class EventStore implements api.EventStore, LogStore {
    * Checks the expected version against the writer's view. Returns the original
    * result when the call repeats events already stored; throws when it conflicts.
    */
-  private checkExpected(entry: StreamEntry, expected: api.ExpectedVersion, events: api.NewEvent[]): api.AppendResult | undefined {
+  private checkExpected(entry: StreamEntry, expected: api.ExpectedVersion, events: api.NewEvent[]): Duplicate | undefined {
     if (entry.writerState === StreamState.HardDeleted) {
       throw new SeglogError("STREAM_DELETED", `stream ${entry.id} is deleted`, { streamId: entry.id });
     }
@@ -353,9 +349,11 @@ export class EventStore implements api.EventStore, LogStore {
     const firstVersion = entry.writerVersion + 1;
     const firstPosition = this.nextPosition;
     const idHashes: number[] = new Array(events.length);
+    let ids: (string | undefined)[] | undefined;
     try {
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
+        if (e.id !== undefined) (ids ??= new Array(events.length))[i] = e.id;
         const id = e.id ?? randomUUID();
         idHashes[i] = idHash(id);
         const flags = endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0;
@@ -376,15 +374,47 @@ export class EventStore implements api.EventStore, LogStore {
       commit.rollback(rollbackMark);
       throw err;
     }
+    const priorState = entry.writerState;
     this.nextPosition += events.length;
     entry.writerVersion = firstVersion + events.length - 1;
     entry.writerState = StreamState.Live;
-    return { entry, firstVersion, firstPosition, idHashes };
+    let inFlight: InFlightAppend | undefined;
+    if (ids !== undefined) {
+      inFlight = { firstVersion, firstPosition, ids, committed: undefined! };
+      (entry.inFlight ??= []).push(inFlight);
+    }
+    return { entry, firstVersion, firstPosition, idHashes, priorState, inFlight };
+  }
+
+  /** An append is one atomic group, and a group must fit in one segment. */
+  private checkWriteSize(start: number, plans: StreamAppend[], argument: string): void {
+    const commit = this.ctx.commit;
+    const bytes = commit.framedSince(start);
+    if (bytes <= commit.maxWriteBytes) return;
+    this.unframe(plans, start);
+    throw writeTooLarge(bytes, commit.maxWriteBytes, argument, plans.length === 1 ? plans[0]!.entry.id : undefined);
+  }
+
+  /**
+   * Takes back what frameEvents did for these plans (newest first), leaving
+   * every other append in flight as it was: their versions and positions stay.
+   */
+  private unframe(plans: StreamAppend[], start: number): void {
+    for (let k = plans.length - 1; k >= 0; k--) {
+      const p = plans[k]!;
+      p.entry.writerVersion = p.firstVersion - 1;
+      p.entry.writerState = p.priorState;
+      if (p.inFlight !== undefined) settleInFlight(p.entry, p.inFlight);
+      this.nextPosition = p.firstPosition;
+    }
+    plans.length = 0;
+    this.ctx.commit.rollback(start);
   }
 
   /** Hands the framed records to the group commit; indexes move when they are durable. */
-  private submit<T>(start: number, plans: StreamAppend[], result: T): Promise<T> {
-    const write = new AppendWrite(start, this.ctx.commit.mark(), plans, result, this.table, this.positions, this.ctx.signal);
+  private submit<T>(plans: StreamAppend[], result: T): Promise<T> {
+    const write = new AppendWrite(plans, result, this.table, this.positions, this.ctx.signal);
+    for (const p of plans) if (p.inFlight !== undefined) p.inFlight.committed = write.committed;
     this.ctx.commit.submit(write);
     return write.committed;
   }
@@ -405,13 +435,10 @@ export class EventStore implements api.EventStore, LogStore {
 
   private writeMeta(entry: StreamEntry, body: Uint8Array): Promise<void> {
     const commit = this.ctx.commit;
-    const start = commit.mark();
     commit.frame(RecordType.StreamMeta, FLAG_GROUP_END, body);
     const [op, , a, b] = decodeMeta(body);
     return new Promise<void>((resolve, reject) => {
       commit.submit({
-        start,
-        end: commit.mark(),
         apply: () => {
           applyMeta(entry, op, a, b);
           this.table.membershipChanged();
@@ -456,6 +483,11 @@ function wrongExpected(entry: StreamEntry, expected: api.ExpectedVersion): Seglo
     `stream ${entry.id}: expected version ${String(expected)}, actual ${entry.writerVersion}`,
     { streamId: entry.id, expected, actual: entry.writerVersion },
   );
+}
+
+/** A duplicate answers once its original is committed (at once when it already is). */
+function settledDuplicate(d: Duplicate): Promise<api.AppendResult> {
+  return d.committed === undefined ? Promise.resolve(d.result) : d.committed.then(() => d.result);
 }
 
 function lowerBound(sorted: string[], key: string): number {

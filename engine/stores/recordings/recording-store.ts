@@ -76,14 +76,20 @@ export class RecordingStore implements api.RecordingStore, LogStore {
   async clear(): Promise<void> {
     this.ctx.checkWritable();
     if (!this.pending.anyMayExist(this.index.size)) return;
-    const done = writeRecord(this.ctx, RecordType.RecordingClear, encodeClear(), undefined, "clear", {
-      apply: (location, bytes) => {
-        this.pending.settleClear();
-        this.applyClear(location, bytes);
-      },
-      abort: () => this.pending.settleClear(),
-    });
     this.pending.beginClear();
+    let done: Promise<void>;
+    try {
+      done = writeRecord(this.ctx, RecordType.RecordingClear, encodeClear(), undefined, "clear", {
+        apply: (location, bytes) => {
+          this.pending.settleClear();
+          this.applyClear(location, bytes);
+        },
+        abort: () => this.pending.settleClear(),
+      });
+    } catch (err) {
+      this.pending.settleClear();
+      throw err;
+    }
     await done;
   }
 

@@ -126,10 +126,8 @@ export class StreamWrites {
     if (!this.catalog.retained(inc, now)) this.catalog.writers.delete(id);
     const done = new Promise<void>((resolve, reject) => {
       commit.submit({
-        start,
-        end: commit.mark(),
         apply: (location) => {
-          this.catalog.commitDelete(inc, location + at, body.length + RECORD_HEADER_BYTES);
+          this.catalog.commitDelete(inc, location + (at - start), body.length + RECORD_HEADER_BYTES);
           this.ctx.signal.notify();
         },
         abort: () => {
@@ -255,13 +253,12 @@ export class StreamWrites {
     const commit = this.ctx.commit;
     const done = new Promise<void>((resolve, reject) => {
       commit.submit({
-        start,
-        end: commit.mark(),
         apply: (location) => {
+          // `location` is where the record framed at `start` lies.
           const { create, chunk, close } = framed;
-          if (create !== undefined) this.catalog.commitCreate(inc, location + create.at, create.bytes);
-          if (chunk !== undefined) this.catalog.commitChunk(inc, chunk.head, chunk.payloadBytes, location + chunk.at, chunk.bytes);
-          if (close !== undefined) this.catalog.commitClose(inc, close.producer, close.timestamp, location + close.at, close.bytes);
+          if (create !== undefined) this.catalog.commitCreate(inc, location + (create.at - start), create.bytes);
+          if (chunk !== undefined) this.catalog.commitChunk(inc, chunk.head, chunk.payloadBytes, location + (chunk.at - start), chunk.bytes);
+          if (close !== undefined) this.catalog.commitClose(inc, close.producer, close.timestamp, location + (close.at - start), close.bytes);
           this.ctx.signal.notify();
         },
         abort,
