@@ -1,20 +1,13 @@
 /**
  * The FileSystem on Node's fs module, the one every real database uses.
  *
- * The writer lock is a `LOCK` file holding the owner's pid, created with O_EXCL
- * through a hard link so that two processes racing for it cannot both win. A lock
- * whose pid is no longer running is taken over. Locks held by this process are
- * also tracked in memory, so a second open in the same process is refused even
- * though the pid in the file is alive.
+ * The writer lock is directory-lock.ts.
  */
 import * as fs from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname } from "node:path";
 import fse from "fs-extra";
-import { SeglogError } from "../errors.js";
-import { LOCK_FILE } from "../format/constants.js";
+import { lockDirectory } from "./directory-lock.js";
 import type { DirectoryLock, FileHandle, FileSystem } from "./file-system.js";
-
-const heldInThisProcess = new Set<string>();
 
 class NodeFileHandle implements FileHandle {
   constructor(
@@ -125,60 +118,6 @@ export class NodeFileSystem implements FileSystem {
   }
 
   lock(dir: string): DirectoryLock {
-    const key = resolve(dir);
-    if (heldInThisProcess.has(key)) {
-      throw new SeglogError("LOCKED", `${dir} is already open for writing in this process`);
-    }
-    const lockPath = join(dir, LOCK_FILE);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (tryCreateLock(lockPath)) {
-        heldInThisProcess.add(key);
-        return {
-          release: () => {
-            heldInThisProcess.delete(key);
-            if (readLockPid(lockPath) === process.pid) fs.rmSync(lockPath, { force: true });
-          },
-        };
-      }
-      const owner = readLockPid(lockPath);
-      if (owner !== undefined && owner !== process.pid && isRunning(owner)) {
-        throw new SeglogError("LOCKED", `${dir} is locked by process ${owner}`);
-      }
-      // The owner is gone (or the file is unreadable): the lock is stale, take it over.
-      fs.rmSync(lockPath, { force: true });
-    }
-    throw new SeglogError("LOCKED", `${dir} could not be locked: another process keeps taking the lock`);
-  }
-}
-
-function tryCreateLock(lockPath: string): boolean {
-  const tmp = `${lockPath}.${process.pid}`;
-  fs.writeFileSync(tmp, `${process.pid}\n`);
-  try {
-    fs.linkSync(tmp, lockPath);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-function readLockPid(lockPath: string): number | undefined {
-  try {
-    const pid = Number.parseInt(fs.readFileSync(lockPath, "utf8"), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    return lockDirectory(dir);
   }
 }
