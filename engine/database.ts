@@ -18,6 +18,7 @@ import { compact, type CompactionHost } from "./compaction/compactor.js";
 import { GroupCommit } from "./log/group-commit.js";
 import { Log } from "./log/log.js";
 import { recover, type Damage } from "./log/recovery.js";
+import type { Segment } from "./log/segment.js";
 import { verifyLog } from "./log/verify.js";
 import { MAX_RECORD_BYTES_LIMIT, SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
 import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
@@ -57,6 +58,20 @@ export async function open(dir: string, options?: OpenOptions): Promise<api.Data
   } catch (err) {
     if (err instanceof SeglogError) throw err;
     throw new SeglogError("IO_ERROR", `open of ${dir} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}
+
+/** Enough of a damaged frame for its header and an event envelope with the longest stream id. */
+const SALVAGE_BYTES = 16 * 1024;
+
+function damagedFrame(segments: Segment[], d: Damage): Uint8Array {
+  const segment = segments.find((s) => s.path === d.file);
+  if (segment === undefined) return new Uint8Array(0);
+  const bytes = new Uint8Array(Math.max(0, Math.min(SALVAGE_BYTES, segment.size - d.offset)));
+  try {
+    return bytes.subarray(0, segment.read(bytes, 0, bytes.length, d.offset));
+  } catch {
+    return new Uint8Array(0);
   }
 }
 
@@ -258,6 +273,11 @@ class DatabaseImpl implements api.Database, StoreContext {
     );
     this.tornBytesCut = result.tornBytes;
     this.rejectedAtOpen = result.rejected;
+    if (result.damage.length > 0) {
+      // Versions and positions must never go back to reuse what damage hides.
+      for (const d of result.damage) this.events.salvage(damagedFrame(segments, d));
+      if (checkpoint !== undefined && !trusted) this.events.raiseFloors(checkpoint.sections[this.events.name]);
+    }
     for (const store of this.stores) store.recovered();
     if (result.tornBytes > 0 && !this.options.readOnly) await this.log.sync();
     if (trusted) this.checkpointShape = JSON.stringify(checkpoint.segments);

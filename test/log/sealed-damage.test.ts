@@ -168,3 +168,67 @@ describe("a segment that cannot be interpreted", () => {
     }
   }
 });
+
+describe("a damaged last event of a stream in a sealed segment", () => {
+  let lonelyTemplate: string;
+
+  beforeAll(async () => {
+    lonelyTemplate = tempDir();
+    const db = await open(lonelyTemplate, SMALL);
+    try {
+      for (let v = 0; v < 3; v++) await db.events.append("lonely", [{ id: `lonely-${v}`, type: "T", data: { v, text: "y".repeat(200) } }]);
+      // Enough other events that "lonely" lies in sealed segments only.
+      for (let i = 0; i < 60; i++) await db.events.append(`other-${i % 4}`, [{ id: `other-${String(i).padStart(3, "0")}`, type: "T", data: { i, text: "z".repeat(150) } }]);
+    } finally {
+      await db.close();
+    }
+    const last = await findRecord(lonelyTemplate, "lonely-2");
+    expect(last.file).not.toBe(listSegments(lonelyTemplate).at(-1));
+  });
+
+  async function expectVersionKept(dir: string): Promise<void> {
+    const db = await open(dir, SMALL);
+    try {
+      // Version 2 is lost to damage, but it existed: the stream never goes back to 1.
+      expect(db.events.streamVersion("lonely")).toBe(2);
+      await expectCorruption(db.events.readStream("lonely"));
+      expect((await db.events.readStream("lonely", { count: 2 })).map((e) => e.id)).toEqual(["lonely-0", "lonely-1"]);
+      const err = await rejection(db.events.append("lonely", [{ type: "T", data: 1 }], { expectedVersion: 1 }));
+      expect(err).toMatchObject({ code: "WRONG_EXPECTED_VERSION", actual: 2 });
+      const next = await db.events.append("lonely", [{ type: "T", data: "after" }]);
+      expect(next.firstVersion).toBe(3);
+      const positions = (await db.events.readAll({ direction: "backward", count: 1 }))[0]!;
+      expect(positions.position).toBe(next.firstPosition);
+      expect((await db.verify()).ok).toBe(false);
+    } finally {
+      await db.close();
+    }
+    // And again after a reopen that trusts the checkpoint close wrote.
+    const again = await open(dir, SMALL);
+    try {
+      expect(again.events.streamVersion("lonely")).toBe(3);
+    } finally {
+      await again.close();
+    }
+  }
+
+  test("when its data is damaged and the checkpoint is gone, open keeps its version from the envelope and the next append does not reuse it", async () => {
+    const dir = tempDir();
+    copyDatabase(lonelyTemplate, dir);
+    const record = await findRecord(dir, "lonely-2");
+    flipByte(record.file, record.bodyStart + record.body.indexOf(Buffer.from("yyyy")) + 10, 0x5a);
+    deleteCheckpoint(dir);
+    await expectVersionKept(dir);
+  });
+
+  test("when its stream id is damaged and the checkpoint no longer matches the segments, open keeps its version from the checkpoint", async () => {
+    const dir = tempDir();
+    copyDatabase(lonelyTemplate, dir);
+    const record = await findRecord(dir, "lonely-2");
+    flipByte(record.file, record.bodyStart + record.body.indexOf(Buffer.from("lonely")), 0x20);
+    // A byte more in the sealed segment: the checkpoint's sizes no longer match, so open replays.
+    fs.appendFileSync(record.file, Buffer.from([0]));
+    expect(hasCheckpoint(dir)).toBe(true);
+    await expectVersionKept(dir);
+  });
+});

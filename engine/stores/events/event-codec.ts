@@ -114,12 +114,64 @@ export function peekStreamVersion(body: Uint8Array): { streamId: string; version
   return fullKey(body);
 }
 
-const textDecoder = new TextDecoder();
+// ignoreBOM: a stream id may start with U+FEFF, and the default decoder would drop it.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function fullKey(body: Uint8Array): { streamId: string; version: number } {
   const k = decodeEventKey(body);
   return { streamId: k.streamId, version: k.version };
 }
+
+/**
+ * Reads position, stream id and version from the start of an event body whose
+ * checksum failed, when those bytes still parse as the envelope the encoder
+ * writes. Recovery uses it only as a hint that this version existed, so that
+ * a damaged last event of a stream does not let its version be reused; the
+ * record itself is never read as data.
+ */
+export function salvageEventKey(body: Uint8Array): { position: number; streamId: string; version: number } | undefined {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let at = 1; // past the array header, which may be the damaged byte
+  const uint = (): number | undefined => {
+    const tag = body[at];
+    if (tag === undefined) return undefined;
+    let n: number;
+    if (tag < 0x80) n = tag;
+    else if (tag === 0xcc && at + 2 <= body.length) n = body[at + 1]!;
+    else if (tag === 0xcd && at + 3 <= body.length) n = view.getUint16(at + 1);
+    else if (tag === 0xce && at + 5 <= body.length) n = view.getUint32(at + 1);
+    else if (tag === 0xcb && at + 9 <= body.length) n = view.getFloat64(at + 1);
+    else return undefined;
+    at += uintLength(tag);
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  };
+  const position = uint();
+  const tag = body[at];
+  if (position === undefined || tag === undefined) return undefined;
+  let length: number;
+  if (tag >= 0xa0 && tag <= 0xbf) {
+    length = tag & 0x1f;
+    at += 1;
+  } else if (tag === 0xd9 && at + 2 <= body.length) {
+    length = body[at + 1]!;
+    at += 2;
+  } else if (tag === 0xda && at + 3 <= body.length) {
+    length = view.getUint16(at + 1);
+    at += 3;
+  } else return undefined;
+  if (length === 0 || at + length > body.length) return undefined;
+  let streamId: string;
+  try {
+    streamId = strictText.decode(body.subarray(at, at + length));
+  } catch {
+    return undefined;
+  }
+  at += length;
+  const version = uint();
+  return version === undefined ? undefined : { position, streamId, version };
+}
+
+const strictText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Bytes taken by the msgpack unsigned integer starting with `tag`. */
 function uintLength(tag: number): number {

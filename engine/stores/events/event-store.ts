@@ -16,7 +16,7 @@ import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
 import { StreamState, StreamTable, type InFlightAppend, type StreamEntry } from "../../index/stream-table.js";
-import { offsetOf, segmentOf } from "../../log/location.js";
+import { DAMAGED, offsetOf, segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
@@ -29,6 +29,7 @@ import {
   encodeMeta,
   idHash,
   MetaOp,
+  salvageEventKey,
 } from "./event-codec.js";
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
@@ -55,6 +56,7 @@ export class EventStore implements api.EventStore, LogStore {
   readonly reader: EventReader;
   private readonly compaction: EventCompaction;
   private nextPosition = 0;
+  private salvaged: { position: number; streamId: string; version: number }[] = [];
 
   constructor(private readonly ctx: StoreContext) {
     this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
@@ -300,8 +302,50 @@ export class EventStore implements api.EventStore, LogStore {
     }
   }
 
+  /**
+   * A damaged record found at open: if its envelope still reads as an event,
+   * that version existed. Kept until replay ends, then `recovered` holds the
+   * stream's version at least that high (the event itself reads as CORRUPTION),
+   * so that no later append reuses the number of an event that was lost.
+   */
+  salvage(frame: Uint8Array): void {
+    if (frame[8] !== RecordType.Event) return;
+    const key = salvageEventKey(frame.subarray(RECORD_HEADER_BYTES));
+    if (key !== undefined) this.salvaged.push(key);
+  }
+
+  /**
+   * A checkpoint that no longer describes the segments (so open replayed the
+   * log) still lists versions and positions that were durable when it was
+   * written. When the replay met damage, they are floors: a version the log no
+   * longer shows was lost, not unwritten.
+   */
+  raiseFloors(section: unknown): void {
+    const s = section as { streams?: unknown; lastPosition?: unknown } | undefined;
+    if (Array.isArray(s?.streams)) {
+      for (const t of s.streams as unknown[]) {
+        if (!Array.isArray(t) || typeof t[0] !== "string" || !Number.isSafeInteger(t[1])) continue;
+        const entry = this.table.getOrCreate(t[0]);
+        if ((t[1] as number) > entry.version) entry.addEvent(t[1] as number, DAMAGED, 0);
+      }
+    }
+    if (Number.isSafeInteger(s?.lastPosition)) this.positions.raiseLastPosition(s!.lastPosition as number);
+  }
+
   /** After replay: the writer's view starts at what is committed. */
   recovered(): void {
+    // A salvaged key counts only as the very next version of its stream: a
+    // damaged byte in the version field would hardly land there.
+    for (const key of this.salvaged) {
+      const entry = this.table.getOrCreate(key.streamId);
+      if (key.version !== entry.version + 1) {
+        this.table.forgetIfUnused(entry);
+        continue;
+      }
+      entry.addEvent(key.version, DAMAGED, 0);
+      this.positions.raiseLastPosition(key.position);
+    }
+    this.salvaged = [];
     this.table.resetWriters();
     this.table.membershipChanged();
     this.nextPosition = this.positions.lastPosition + 1;

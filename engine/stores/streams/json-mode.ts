@@ -17,7 +17,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: the decoder must see exactly the bytes the splitter walks; a leading
+// BOM is taken off first (RFC 8259 §8.1 lets a parser ignore one), any other is invalid JSON.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** The media type of a Content-Type value: lower case, without parameters. */
@@ -31,11 +33,13 @@ export function isJsonContentType(contentType: string): boolean {
 }
 
 /**
- * Splits one append body into its messages (views into `bytes`). Throws
+ * Splits one append body into its messages (views into `bytes`, after a
+ * leading UTF-8 byte order mark, which is dropped). Throws
  * INVALID_ARGUMENT for invalid JSON; an empty top-level array yields no
  * messages (the caller decides whether that is allowed).
  */
 export function splitJsonMessages(bytes: Uint8Array, name: string): Uint8Array[] {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
