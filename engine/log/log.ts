@@ -158,6 +158,7 @@ export class Log {
 
   /** Writes a batch at the end of the active segment; returns the batch's location. */
   write(batch: Uint8Array, length: number): number {
+    this.checkWritable();
     const active = this.active;
     const start = active.size;
     try {
