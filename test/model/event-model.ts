@@ -10,6 +10,18 @@ export interface ModelStream {
   state: "live" | "soft" | "hard";
   maxCount: number;
   data: Map<number, unknown>;
+  /** The caller's event ids by version (absent where the engine made one up). */
+  ids: Map<number, string>;
+}
+
+/** One event of a modelled append: its data, and what makes a call fail before anything is written. */
+export interface ModelEvent {
+  data: unknown;
+  id?: string;
+  /** Encodes to more than maxRecordBytes. */
+  tooLarge?: boolean;
+  /** An empty type: INVALID_ARGUMENT. */
+  badType?: boolean;
 }
 
 import type { Outcome as GenericOutcome } from "./model-runner.js";
@@ -23,12 +35,12 @@ export class EventModel {
 
   clone(): EventModel {
     const copy = new Map<string, ModelStream>();
-    for (const [id, s] of this.streams) copy.set(id, { ...s, data: new Map(s.data) });
+    for (const [id, s] of this.streams) copy.set(id, { ...s, data: new Map(s.data), ids: new Map(s.ids) });
     return new EventModel(copy);
   }
 
   stream(id: string): ModelStream {
-    return this.streams.get(id) ?? { version: -1, minVersion: 0, state: "live", maxCount: -1, data: new Map() };
+    return this.streams.get(id) ?? { version: -1, minVersion: 0, state: "live", maxCount: -1, data: new Map(), ids: new Map() };
   }
 
   exists(id: string): boolean {
@@ -47,19 +59,44 @@ export class EventModel {
     return out;
   }
 
+  /** Plain data: events without ids that always fit. */
   append(items: { streamId: string; data: unknown[]; expected: Expected }[]): Outcome {
-    for (const item of items) {
+    return this.appendEvents(items.map((i) => ({ streamId: i.streamId, events: i.data.map((data) => ({ data })), expected: i.expected })));
+  }
+
+  /**
+   * The rules in the order the engine applies them: argument checks, then every
+   * item's deletion state, expected version and idempotency, then the size of
+   * every record (only then is anything framed).
+   */
+  appendEvents(items: { streamId: string; events: ModelEvent[]; expected: Expected }[]): Outcome {
+    if (items.some((i) => i.events.length === 0 || i.events.some((e) => e.badType))) return { ok: false, code: "INVALID_ARGUMENT" };
+    const duplicates = new Set<number>();
+    for (const [k, item] of items.entries()) {
       const s = this.stream(item.streamId);
       if (s.state === "hard") return { ok: false, code: "STREAM_DELETED" };
       const live = s.state === "live" && s.version >= 0;
       const e = item.expected;
       const holds = e === "any" ? true : e === "no_stream" || e === -1 ? !live : e === "stream_exists" ? live : s.version === e;
+      if (item.events.every((ev) => ev.id !== undefined) && (!holds || e === "any")) {
+        const found = findStored(s, item.events.map((ev) => ev.id!), typeof e === "number" ? e : undefined);
+        if (found === "partial") return { ok: false, code: "WRONG_EXPECTED_VERSION" };
+        if (found === "whole") {
+          duplicates.add(k);
+          continue;
+        }
+      }
       if (!holds) return { ok: false, code: "WRONG_EXPECTED_VERSION" };
     }
+    if (items.some((i, k) => !duplicates.has(k) && i.events.some((e) => e.tooLarge))) return { ok: false, code: "TOO_LARGE" };
     const next = this.clone();
-    for (const item of items) {
+    for (const [k, item] of items.entries()) {
+      if (duplicates.has(k)) continue;
       const s = next.stream(item.streamId);
-      for (const d of item.data) s.data.set(++s.version, d);
+      for (const ev of item.events) {
+        s.data.set(++s.version, ev.data);
+        if (ev.id !== undefined) s.ids.set(s.version, ev.id);
+      }
       s.state = "live";
       next.streams.set(item.streamId, s);
     }
@@ -112,4 +149,19 @@ export class EventModel {
     if (s.version < 0 || s.state !== "live") return { ok: false, code: "STREAM_NOT_FOUND" };
     return undefined;
   }
+}
+
+/** Whether `ids` are stored consecutively in the stream (right after `after`, or anywhere): the API's idempotency rule. */
+function findStored(s: ModelStream, ids: string[], after: number | undefined): "whole" | "partial" | undefined {
+  const lowest = after === undefined ? 0 : after + 1;
+  const highest = after === undefined ? s.version : Math.min(s.version, after + 1);
+  let partial = false;
+  for (let v = highest; v >= lowest; v--) {
+    if (s.ids.get(v) !== ids[0]) continue;
+    let n = 1;
+    while (n < ids.length && s.ids.get(v + n) === ids[n]) n++;
+    if (n === ids.length) return "whole";
+    partial = true;
+  }
+  return partial ? "partial" : undefined;
 }

@@ -7,6 +7,11 @@
  * undecided: afterwards the engine may follow the model with or without it.
  * The runner keeps every model the engine may still be following and drops the
  * ones that later reads contradict.
+ *
+ * A group step issues several calls at once, none awaiting another (the way a
+ * server under load calls): the model decides each outcome in call order, and
+ * every call must settle with exactly the code the model gives it. Groups run
+ * without a crash: a crash would leave every call of the group undecided.
  */
 import { open, SeglogError } from "../../engine/index.js";
 import type { Database } from "../../engine/index.js";
@@ -20,6 +25,13 @@ export interface Step<M> {
   predict(model: M): Outcome<M> | undefined;
   /** Undefined: the step is a close and reopen. */
   run: ((db: Database) => Promise<unknown>) | undefined;
+  /** A group: these steps' calls are all issued before any is awaited (`run` and `predict` unused). */
+  parts?: Step<M>[];
+}
+
+/** Several steps issued at once, decided in call order. */
+export function group<M>(parts: Step<M>[]): Step<M> {
+  return { describe: `group[${parts.map((p) => p.describe).join("; ")}]`, predict: () => undefined, run: undefined, parts };
 }
 
 export interface ModelSpec<M> {
@@ -67,6 +79,14 @@ export async function runSequence<M>(seed: number, steps: number, spec: ModelSpe
   };
   for (let i = 0; i < steps; i++) {
     const step = spec.randomStep(r, candidates[0]!);
+    if (step.parts !== undefined) {
+      history.push(step.describe);
+      candidates = await runGroup(db, step.parts, candidates, fail);
+      const kept = await agreeing(db, spec, candidates);
+      if (kept.models.length === 0) fail(kept.differences.join(" / "));
+      candidates = kept.models;
+      continue;
+    }
     const crash = r() < 0.15;
     history.push(`${crash ? "CRASH " : ""}${step.describe}`);
     if (crash) fs.crashAfter(1 + Math.floor(r() * 4));
@@ -105,17 +125,56 @@ export async function runSequence<M>(seed: number, steps: number, spec: ModelSpe
       }
       if (next.length === 0) fail(`${step.describe} gave ${code ?? "ok"}${error ? ` (${(error as Error).message})` : ""}, the model says ${outcomes.join(" or ")}`);
     }
-    const kept: M[] = [];
-    const differences: string[] = [];
-    for (const m of next) {
-      const d = await spec.disagreement(db, m);
-      if (d === undefined) kept.push(m);
-      else differences.push(d);
-    }
-    if (kept.length === 0) fail(differences.join(" / "));
-    candidates = kept;
+    const kept = await agreeing(db, spec, next);
+    if (kept.models.length === 0) fail(kept.differences.join(" / "));
+    candidates = kept.models;
   }
   const report = await db.verify();
   if (!report.ok) fail(`verify: ${report.problems.join("; ")}`);
   await db.close();
+}
+
+async function agreeing<M>(db: Database, spec: ModelSpec<M>, models: M[]): Promise<{ models: M[]; differences: string[] }> {
+  const kept: M[] = [];
+  const differences: string[] = [];
+  for (const m of models) {
+    const d = await spec.disagreement(db, m);
+    if (d === undefined) kept.push(m);
+    else differences.push(d);
+  }
+  return { models: kept, differences };
+}
+
+/** Issues every part before awaiting any; keeps the models under which each part settled as predicted, in call order. */
+async function runGroup<M>(db: Database, parts: Step<M>[], candidates: M[], fail: (why: string) => never): Promise<M[]> {
+  const calls = parts.map((p) => {
+    try {
+      return p.run!(db);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  });
+  const settled = await Promise.allSettled(calls);
+  const codes = settled.map((s, k) => {
+    if (s.status === "fulfilled") return "ok";
+    if (!(s.reason instanceof SeglogError)) fail(`${parts[k]!.describe} (in a group) threw a non-SeglogError: ${String(s.reason)}`);
+    return (s.reason as SeglogError).code;
+  });
+  const next: M[] = [];
+  const said: string[] = [];
+  for (let m of candidates) {
+    const predicted: string[] = [];
+    let agrees = true;
+    for (const [k, part] of parts.entries()) {
+      const p = part.predict(m);
+      const code = p === undefined || p.ok ? "ok" : p.code;
+      predicted.push(code);
+      if (code !== codes[k]) agrees = false;
+      if (p?.ok) m = p.next;
+    }
+    if (agrees) next.push(m);
+    said.push(predicted.join(","));
+  }
+  if (next.length === 0) fail(`a group settled ${codes.join(",")}, the model says ${said.join(" or ")}`);
+  return next;
 }

@@ -6,9 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import type { Database } from "../../engine/index.js";
-import { modelSeeds, runSequence, type ModelSpec, type Outcome, type Step } from "./model-runner.js";
+import { boundarySizes, drawSize, patternBytes } from "../support/size-classes.js";
+import { group, modelSeeds, runSequence, type ModelSpec, type Outcome, type Step } from "./model-runner.js";
 
-const CONTENTS = Array.from({ length: 6 }, (_, i) => new Uint8Array(Array.from({ length: 40 + i * 97 }, (_, k) => (k * 31 + i) & 0xff)));
+/** maxRecordBytes 2048 (the runner's) less the frame header and the 32-byte hash: the largest object. */
+const MAX_OBJECT = 2048 - 12 - 32;
+/** Object contents at every size class up to the limit, and one byte over it (TOO_LARGE). */
+const CONTENTS = [...boundarySizes({ maxPayload: MAX_OBJECT, segmentBytes: 4096 }), 40, 137, 525, MAX_OBJECT + 1].map((n, i) => patternBytes(n, i + 1));
 const CONTEXTS = ["c1", "c2", "c3"];
 
 class StoresModel {
@@ -33,12 +37,22 @@ class StoresModel {
 
 const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-function randomStep(r: () => number): Step<StoresModel> {
+function randomStep(r: () => number, _model?: StoresModel, inGroup = false): Step<StoresModel> {
   const int = (n: number) => Math.floor(r() * n);
+  // A group: calls issued at once, decided in call order (no compaction or reopen inside).
+  if (!inGroup && int(6) === 0) {
+    const parts: Step<StoresModel>[] = [];
+    for (let n = 2 + int(int(4) === 0 ? 40 : 10); parts.length < n; ) {
+      const step = randomStep(r, undefined, true);
+      if (step.run !== undefined && step.describe !== "compact") parts.push(step);
+    }
+    return group(parts);
+  }
   const kind = int(20);
   const context = CONTEXTS[int(CONTEXTS.length)]!;
   if (kind < 5) {
     const content = CONTENTS[int(CONTENTS.length)]!;
+    if (content.length > MAX_OBJECT) return { describe: `put ${content.length}b (too large)`, predict: () => ({ ok: false, code: "TOO_LARGE" }), run: (db) => db.objects.put(content) };
     return { describe: `put ${content.length}b`, predict: (m) => m.with((n) => n.objects.set(hex(content), content)), run: (db) => db.objects.put(content) };
   }
   if (kind < 7) {
@@ -47,7 +61,8 @@ function randomStep(r: () => number): Step<StoresModel> {
   }
   if (kind < 10) {
     const version = int(5);
-    const value = { v: version, n: int(1000) };
+    // Documents of every size class that fits beside the record's head.
+    const value = { v: version, n: int(1000), pad: patternBytes(drawSize(r, { maxPayload: 2048 - 200 }), int(1000)) };
     return {
       describe: `setContext ${context} v${version}`,
       predict: (m) => m.with((n) => n.contexts.set(context, { context: value, version })),
@@ -56,7 +71,7 @@ function randomStep(r: () => number): Step<StoresModel> {
   }
   if (kind < 14) {
     const version = int(8);
-    const value = { d: int(1000) };
+    const value = { d: int(1000), pad: patternBytes(drawSize(r, { maxPayload: 2048 - 200 }), int(1000)) };
     return {
       describe: `setDelta ${context} v${version}`,
       predict: (m) =>
@@ -100,12 +115,17 @@ async function disagreement(db: Database, m: StoresModel): Promise<string | unde
   }
   const contexts = (await db.contexts.listContexts()).map((c) => [c.contextId, c.version, c.context]);
   const wantContexts = [...m.contexts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, c]) => [id, c.version, c.context]);
-  if (JSON.stringify(contexts) !== JSON.stringify(wantContexts)) return `listContexts ${JSON.stringify(contexts)} != ${JSON.stringify(wantContexts)}`;
+  if (canon(contexts) !== canon(wantContexts)) return `listContexts ${canon(contexts).slice(0, 300)} != ${canon(wantContexts).slice(0, 300)}`;
   const deltas = (await db.contexts.listDeltas()).map((d) => [d.contextId, d.version, d.delta]);
   const wantDeltas: unknown[] = [];
   for (const id of [...m.deltas.keys()].sort()) for (const v of [...m.deltas.get(id)!.keys()].sort((a, b) => a - b)) wantDeltas.push([id, v, m.deltas.get(id)!.get(v)]);
-  if (JSON.stringify(deltas) !== JSON.stringify(wantDeltas)) return `listDeltas ${JSON.stringify(deltas)} != ${JSON.stringify(wantDeltas)}`;
+  if (canon(deltas) !== canon(wantDeltas)) return `listDeltas ${canon(deltas).slice(0, 300)} != ${canon(wantDeltas).slice(0, 300)}`;
   return undefined;
+}
+
+/** JSON with bytes as base64, for comparing documents that hold Uint8Arrays. */
+function canon(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) => (v instanceof Uint8Array ? `bytes:${Buffer.from(v).toString("base64")}` : v));
 }
 
 const spec: ModelSpec<StoresModel> = {
