@@ -37,6 +37,7 @@ import * as util from "node:util";
 import { open, SeglogError } from "../../engine/index.js";
 import { canon, caseSeeds, describeError, FuzzViolation, fuzzCases, fuzzTempRoot, Rng, runCases, show, violation, withTimeout } from "../support/fuzz.js";
 import { anyValue, binaryValue, edgeNumber, edgeString, HostileError, mutate } from "../support/hostile-values.js";
+import { drawSize, patternBytes } from "../support/size-classes.js";
 import { CALL_TIMEOUT_MS, dumpDatabase, firstDifference, type KnownKeys } from "../support/store-dump.js";
 
 type Database = Awaited<ReturnType<typeof open>>;
@@ -48,6 +49,12 @@ const CALLER_ERRORS_MAY_PASS = true;
 const TRACE = process.env.SEGLOG_FUZZ_TRACE === "1";
 const NOW = 1_700_000_000_000;
 const OPTIONS = { segmentBytes: 32768, maxRecordBytes: 16384, clock: () => NOW };
+/** Payload sizes: every size class up to the record limit, where an object is exactly at it (16384 − 12 − 32) and one over it. */
+const OBJECT_LIMIT = OPTIONS.maxRecordBytes - 12 - 32;
+const LIMITS = { maxPayload: OBJECT_LIMIT + 1, segmentBytes: OPTIONS.segmentBytes };
+function sized(rng: Rng): Uint8Array {
+  return patternBytes(drawSize(() => rng.next(), LIMITS), rng.int(2 ** 31));
+}
 
 // ---- the base database ---------------------------------------------------------
 
@@ -130,7 +137,7 @@ async function buildBase(dir: string): Promise<Base> {
 /** Event data: mostly values msgpack round-trips, sometimes anything. */
 function data(rng: Rng): unknown {
   if (rng.chance(0.25)) return anyValue(rng);
-  if (rng.chance(0.1)) return "x".repeat(20_000);
+  if (rng.chance(0.1)) return rng.chance(0.5) ? "x".repeat(drawSize(() => rng.next(), LIMITS)) : sized(rng);
   return plainData(rng);
 }
 
@@ -149,7 +156,7 @@ function plainData(rng: Rng, depth = 0): unknown {
       () => rng.pick(["", "text", "a\u0000b", "日本語🎉", "é́", "x".repeat(300)]),
       () => rng.chance(0.5),
       () => null,
-      () => new Uint8Array(rng.bytes(rng.range(0, 40))),
+      () => (rng.chance(0.7) ? new Uint8Array(rng.bytes(rng.range(0, 40))) : sized(rng)),
       () => new Date(NOW - rng.int(1e9)),
     ])();
   if (depth > 3 || rng.chance(0.3)) return leaf();
@@ -166,7 +173,7 @@ function newEvent(rng: Rng): unknown {
   const e: Record<string, unknown> = { type: rng.chance(0.93) ? rng.pick(["T", "Ü", "Created"]) : edgeString(rng), data: rng.chance(0.85) ? plainData(rng) : data(rng) };
   if (rng.chance(0.3)) e.metadata = rng.chance(0.9) ? { k: rng.int(9), nested: { a: [1] }, p: plainData(rng) } : anyValue(rng);
   if (rng.chance(0.3)) e.tags = rng.chance(0.9) ? ["a", "b"] : anyValue(rng);
-  if (rng.chance(0.4)) e.id = rng.chance(0.9) ? rng.pick(EVENT_IDS) : anyValue(rng);
+  if (rng.chance(0.25)) e.id = rng.chance(0.9) ? rng.pick(EVENT_IDS) : anyValue(rng);
   return mutate(rng, e, 0.15);
 }
 
@@ -214,7 +221,7 @@ function key(rng: Rng, pool: string[]): unknown {
 }
 
 function bytes(rng: Rng): unknown {
-  return rng.chance(0.7) ? new Uint8Array(rng.bytes(rng.range(0, 100))) : rng.chance(0.5) ? binaryValue(rng) : anyValue(rng);
+  return rng.chance(0.7) ? sized(rng) : rng.chance(0.5) ? binaryValue(rng) : anyValue(rng);
 }
 
 function document(rng: Rng): unknown {
@@ -249,7 +256,7 @@ function offset(rng: Rng): unknown {
 }
 
 function byteData(rng: Rng): unknown {
-  return rng.weighted<() => unknown>([[4, () => new Uint8Array(rng.bytes(rng.range(0, 50)))], [3, () => rng.pick(["x", "[3]", "[]", "{\"a\":1}", "not json", ""])], [3, () => anyValue(rng)]])();
+  return rng.weighted<() => unknown>([[4, () => (rng.chance(0.6) ? new Uint8Array(rng.bytes(rng.range(0, 50))) : sized(rng))], [3, () => rng.pick(["x", "[3]", "[]", "{\"a\":1}", "not json", ""])], [3, () => anyValue(rng)]])();
 }
 
 function meta(rng: Rng): unknown {
@@ -305,6 +312,12 @@ function m(name: string, kind: Kind, writes: boolean, args: (rng: Rng, s: BatchS
 
 const METHODS: Method[] = [
   m("events.append", "promise", true, (r) => [streamId(r), eventList(r), options(r, { expectedVersion: () => expectedVersion(r) })]),
+  // Well-formed appends of every size class, so that accepted writes (and their read-back) are common.
+  m("events.append", "promise", true, (r) => [
+    r.pick(STREAMS.filter((x) => x !== "hard")),
+    Array.from({ length: r.range(1, 3) }, () => ({ type: "Sized", data: r.chance(0.7) ? sized(r) : { blob: sized(r), n: r.int(99) } })),
+    r.chance(0.5) ? undefined : { expectedVersion: "any" },
+  ]),
   m("events.appendMany", "promise", true, (r) => {
     const streams = [...STREAMS].sort(() => r.next() - 0.5);
     const items = Array.from({ length: r.weighted([[1, 0], [4, 1], [5, 2], [2, 3]] as const) }, (_, i) =>
@@ -627,6 +640,13 @@ async function runBatch(seed: number, describeCase: (text: string) => void): Pro
         sameState(before, await fingerprint(db, state), "an open() of another database (or a read-only one of this)");
         continue;
       }
+      if (rng.chance(0.06)) {
+        await concurrentGroup(rng, db, state, say);
+        // What the group left must survive a close and reopen exactly, and verify.
+        db = await reopen(db, dir, state, await fingerprint(db, state));
+        before = await fingerprint(db, state);
+        continue;
+      }
       if (rng.chance(0.01)) {
         say("close() and reopen");
         db = await reopen(db, dir, state, before);
@@ -665,6 +685,31 @@ async function runBatch(seed: number, describeCase: (text: string) => void): Pro
     await settleWaiting();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Several write calls issued at once, none awaiting another: random and
+ * hostile arguments, failing calls among good ones, and retries of appends
+ * still in flight (the same arguments again). Each call settles with a value
+ * or an allowed error, nothing hangs, and the database stays healthy.
+ */
+async function concurrentGroup(rng: Rng, db: Database, state: BatchState, say: (line: string) => void): Promise<void> {
+  const writers = METHODS.filter((x) => x.writes && x.name !== "compact");
+  const calls: { method: Method; args: unknown[] }[] = [];
+  for (let n = rng.range(2, 24); calls.length < n; ) {
+    const method = rng.pick(writers);
+    const args = shapeArgs(rng, method.args(rng, state));
+    calls.push({ method, args });
+    if (method.name.startsWith("events.append") && rng.chance(0.3)) calls.push({ method, args }); // a retry in flight
+  }
+  say(`a group of ${calls.length} calls at once: ${calls.map((c) => c.method.name).join(", ")}`);
+  const results = await Promise.all(calls.map((c) => invoke(c.method, db, c.args)));
+  results.forEach((r, k) => {
+    count(`group ${calls[k]!.method.name}: ${r.ok ? "ok" : r.error instanceof SeglogError ? r.error.code : "caller's own error"}`);
+    if (r.ok && calls[k]!.method.name === "objects.put" && typeof r.value === "string" && !state.hashes.includes(r.value)) state.hashes.push(r.value);
+  });
+  const health = db.health();
+  if (!health.ok) violation(`after a group of concurrent calls health() is ${JSON.stringify(health)}`);
 }
 
 /** Close, reopen, and the database must show exactly what it showed, and verify ok. */
@@ -763,7 +808,7 @@ async function fuzzOpen(rng: Rng, batchDir: string): Promise<void> {
     // A short workload: whatever the options were, each call succeeds or fails with a SeglogError.
     for (const [method, args] of [
       [METHODS[0]!, ["w", [{ type: "T", data: { n: 1 } }]]],
-      [METHODS[3]!, [{}]],
+      [METHODS.find((x) => x.name === "events.readAll")!, [{}]],
       [METHODS.find((x) => x.name === "stats")!, []],
       [METHODS.find((x) => x.name === "objects.put")!, [new Uint8Array([1])]],
       [METHODS.find((x) => x.name === "contexts.setContext")!, ["c", { a: 1 }, 1]],
