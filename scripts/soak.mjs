@@ -5,10 +5,11 @@
 //   npm run soak -- --minutes 30 [--cases 20000] [--crash] [--filter open]
 //
 // Each round picks a new base seed and runs, in one jest process, every
-// test/**/*.fuzz.test.ts, test/**/*.model.test.ts and test/model/**/*.test.ts (with --crash also every
+// test/**/*.fuzz.test.ts, test/**/*.model.test.ts, test/**/*.load.test.ts (the load-and-verify
+// bursts on all six stores) and test/model/**/*.test.ts (with --crash also every
 // *.crash.test.ts, which draw their own seeds per run; the built engine is made
 // once first). The base seed goes to the suites as SEGLOG_FUZZ_BASE_SEED (the
-// fuzz suites derive every case seed from it) and SEGLOG_MODEL_BASE_SEED (for the
+// fuzz suites and the load test derive every case seed from it) and SEGLOG_MODEL_BASE_SEED (for the
 // model tests, when they read it). The fuzz suites' deterministic offset sweep runs
 // in the first round only. A round that is running when the time is up finishes.
 //
@@ -26,7 +27,7 @@ if (!Number.isFinite(minutes) || minutes <= 0) usage("--minutes must be a positi
 const root = process.cwd();
 const files = findTests(join(root, "test"))
   .map((f) => relative(root, f))
-  .filter((f) => /\.(fuzz|model)\.test\.ts$/.test(f) || /^test[\\/]model[\\/]/.test(f) || (args.crash && /\.crash\.test\.ts$/.test(f)))
+  .filter((f) => /\.(fuzz|model|load)\.test\.ts$/.test(f) || /^test[\\/]model[\\/]/.test(f) || (args.crash && /\.crash\.test\.ts$/.test(f)))
   .filter((f) => args.filter === undefined || f.includes(args.filter))
   .sort();
 if (files.length === 0) usage("no suites to run");
@@ -56,6 +57,7 @@ while (Date.now() < deadline) {
   // A replay variable left in the shell would pin every round to one case.
   delete env.SEGLOG_SEED;
   delete env.SEGLOG_MODEL_SEED;
+  delete env.SEGLOG_LOAD_SEED;
   const started = Date.now();
   const left = Math.max(0, Math.round((deadline - started) / 1000));
   console.log(`soak round ${round}: SEGLOG_FUZZ_BASE_SEED=${seed} (${left} s left)`);
@@ -68,7 +70,7 @@ while (Date.now() < deadline) {
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   if (r.status !== 0) {
     process.stdout.write(output);
-    const seeds = [...new Set(output.split("\n").filter((l) => /SEGLOG_(MODEL_)?SEED=\d|seed \d+:|Replay/.test(l)).map((l) => l.trim()))];
+    const seeds = [...new Set(output.split("\n").filter((l) => /SEGLOG_(MODEL_|LOAD_)?SEED=\d|seed \d+:|Replay/.test(l)).map((l) => l.trim()))];
     console.error(`\nsoak: round ${round} FAILED after ${secs} s (base seed SEGLOG_FUZZ_BASE_SEED=${seed}).`);
     console.error(seeds.length > 0 ? `failing seeds:\n  ${seeds.join("\n  ")}` : "no seed found in the output: see above.");
     console.error(`the whole round again: SEGLOG_FUZZ_BASE_SEED=${seed} SEGLOG_MODEL_BASE_SEED=${seed} npm test -- ${files.join(" ")}`);
