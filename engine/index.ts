@@ -1,4 +1,4 @@
-/** The public surface of seglog (shared/API.md) and nothing else. */
+/** The public surface of seglog (docs/api.md) and nothing else. */
 export { open } from "./database.js";
 export { SeglogError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";

@@ -1,4 +1,4 @@
-/** The public types of shared/API.md for the parts of the engine that exist. */
+/** The public types of docs/api.md for the parts of the engine that exist. */
 import type { OpenOptions } from "./options.js";
 
 export type { OpenOptions };

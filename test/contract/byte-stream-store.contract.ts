@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.streams` (shared/API.md, "Byte streams" and
+ * The shared behaviour suite for `db.streams` (docs/api.md, "Byte streams" and
  * "Semantics in detail: Byte streams"). Any way of opening a database runs it
  * through `byteStreamStoreContract(name, factory)`.
  *

@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.cassettes` (shared/API.md, "Cassettes").
+ * The shared behaviour suite for `db.cassettes` (docs/api.md, "Cassettes").
  * Any way of opening a database runs it through `cassetteStoreContract(name, factory)`.
  *
  * Tests check through the public API only; "writes nothing" is checked with

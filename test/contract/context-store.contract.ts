@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.contexts` (shared/API.md, "Contexts and
+ * The shared behaviour suite for `db.contexts` (docs/api.md, "Contexts and
  * deltas" and "Semantics in detail: Contexts"). Any way of opening a database
  * runs it through `contextStoreContract(name, factory)`.
  *

@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.events` (shared/API.md, "Event store" and
+ * The shared behaviour suite for `db.events` (docs/api.md, "Event store" and
  * "Semantics in detail"). Any way of opening a database — the disk engine, the
  * engine on an in-memory file system, other option sets — runs it through
  * `eventStoreContract(name, factory)`.

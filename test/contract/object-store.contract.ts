@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.objects` (shared/API.md, "Object store" and
+ * The shared behaviour suite for `db.objects` (docs/api.md, "Object store" and
  * "Semantics in detail: Objects"). Any way of opening a database runs it through
  * `objectStoreContract(name, factory)`.
  *

@@ -1,5 +1,5 @@
 /**
- * The shared behaviour suite for `db.recordings` (shared/API.md, "Recordings"
+ * The shared behaviour suite for `db.recordings` (docs/api.md, "Recordings"
  * and "Semantics in detail: Recordings"). Any way of opening a database runs it
  * through `recordingStoreContract(name, factory)`.
  *

@@ -2,7 +2,7 @@
  * The simple in-memory model of db.events that the model-based test holds the
  * engine to: stream versions, delete states, truncation, count retention and
  * the data of every event. It predicts each call's outcome (a new model or an
- * error code) straight from the rules of shared/API.md.
+ * error code) straight from the rules of docs/api.md.
  */
 export interface ModelStream {
   version: number;

@@ -33,7 +33,7 @@ export function judgeProducer(state: ProducerState | undefined, p: ProducerStamp
 
 /**
  * The error for a verdict that rejects the append. The codes are the stable
- * ones of shared/API.md; the fields carry the protocol's numbers:
+ * ones of docs/api.md; the fields carry the protocol's numbers:
  *   stale epoch → WRONG_EXPECTED_VERSION, expected = the epoch sent, actual = the current epoch
  *   sequence gap → SEQ_CONFLICT, expected = the next sequence number, actual = the one sent
  *   new epoch not starting at 0 → INVALID_ARGUMENT naming options.producer.seq

@@ -1,5 +1,5 @@
 /**
- * Forks: a stream that starts as a prefix of another (shared/API.md leaves their
+ * Forks: a stream that starts as a prefix of another (docs/api.md leaves their
  * shape to us; this is ours, see ByteStreamCreateOptions.fork). The fork shares
  * its source's records, so these tests also check that deletes, reopens and
  * replays keep exactly the records forks still need.
