@@ -16,21 +16,12 @@ import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
 import { StreamState, StreamTable, type InFlightAppend, type StreamEntry } from "../../index/stream-table.js";
-import { DAMAGED, offsetOf, segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { verifyEventIndex } from "./event-verify.js";
-import {
-  decodeEventKey,
-  decodeMeta,
-  decodePositionFloor,
-  decodeStreamSnapshot,
-  encodeMeta,
-  idHash,
-  MetaOp,
-  salvageEventKey,
-} from "./event-codec.js";
+import { decodeMeta, encodeMeta, idHash, MetaOp } from "./event-codec.js";
+import { applyMeta, EventRecovery } from "./event-recovery.js";
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
@@ -56,11 +47,12 @@ export class EventStore implements api.EventStore, LogStore {
   readonly reader: EventReader;
   private readonly compaction: EventCompaction;
   private nextPosition = 0;
-  private salvaged: { position: number; streamId: string; version: number }[] = [];
+  private readonly recovery: EventRecovery;
 
   constructor(private readonly ctx: StoreContext) {
     this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
     this.compaction = new EventCompaction(this.table, this.positions, this.reader, ctx.log, ctx.clock);
+    this.recovery = new EventRecovery(this.table, this.positions);
   }
 
   // ---- writes -------------------------------------------------------------
@@ -281,71 +273,22 @@ export class EventStore implements api.EventStore, LogStore {
 
   /** Applies one record found in the log at open. */
   replay(type: number, body: Uint8Array, location: number): void {
-    if (type === RecordType.Event) {
-      const k = decodeEventKey(body);
-      const entry = this.table.getOrCreate(k.streamId);
-      entry.addEvent(k.version, location, idHash(k.id));
-      this.positions.add(k.position, segmentOf(location), offsetOf(location));
-    } else if (type === RecordType.StreamMeta) {
-      const [op, streamId, a, b] = decodeMeta(body);
-      applyMeta(this.table.getOrCreate(streamId), op, a, b);
-    } else if (type === RecordType.StreamSnapshot) {
-      const [streamId, firstKept, minVersion, state, maxCount, maxAgeMs] = decodeStreamSnapshot(body);
-      const entry = this.table.getOrCreate(streamId);
-      entry.dropBelow(firstKept);
-      entry.minVersion = Math.max(entry.minVersion, minVersion);
-      entry.state = state;
-      entry.maxCount = maxCount;
-      entry.maxAgeMs = maxAgeMs;
-    } else if (type === RecordType.PositionFloor) {
-      this.positions.raiseLastPosition(decodePositionFloor(body));
-    }
+    this.recovery.replay(type, body, location);
   }
 
-  /**
-   * A damaged record found at open: if its envelope still reads as an event,
-   * that version existed. Kept until replay ends, then `recovered` holds the
-   * stream's version at least that high (the event itself reads as CORRUPTION),
-   * so that no later append reuses the number of an event that was lost.
-   */
+  /** A damaged frame found at open (see EventRecovery.salvage). */
   salvage(frame: Uint8Array): void {
-    if (frame[8] !== RecordType.Event) return;
-    const key = salvageEventKey(frame.subarray(RECORD_HEADER_BYTES));
-    if (key !== undefined) this.salvaged.push(key);
+    this.recovery.salvage(frame);
   }
 
-  /**
-   * A checkpoint that no longer describes the segments (so open replayed the
-   * log) still lists versions and positions that were durable when it was
-   * written. When the replay met damage, they are floors: a version the log no
-   * longer shows was lost, not unwritten.
-   */
+  /** Versions and positions of a checkpoint open could not trust (see EventRecovery.raiseFloors). */
   raiseFloors(section: unknown): void {
-    const s = section as { streams?: unknown; lastPosition?: unknown } | undefined;
-    if (Array.isArray(s?.streams)) {
-      for (const t of s.streams as unknown[]) {
-        if (!Array.isArray(t) || typeof t[0] !== "string" || !Number.isSafeInteger(t[1])) continue;
-        const entry = this.table.getOrCreate(t[0]);
-        if ((t[1] as number) > entry.version) entry.addEvent(t[1] as number, DAMAGED, 0);
-      }
-    }
-    if (Number.isSafeInteger(s?.lastPosition)) this.positions.raiseLastPosition(s!.lastPosition as number);
+    this.recovery.raiseFloors(section);
   }
 
   /** After replay: the writer's view starts at what is committed. */
   recovered(): void {
-    // A salvaged key counts only as the very next version of its stream: a
-    // damaged byte in the version field would hardly land there.
-    for (const key of this.salvaged) {
-      const entry = this.table.getOrCreate(key.streamId);
-      if (key.version !== entry.version + 1) {
-        this.table.forgetIfUnused(entry);
-        continue;
-      }
-      entry.addEvent(key.version, DAMAGED, 0);
-      this.positions.raiseLastPosition(key.position);
-    }
-    this.salvaged = [];
+    this.recovery.finish();
     this.table.resetWriters();
     this.table.membershipChanged();
     this.nextPosition = this.positions.lastPosition + 1;
@@ -493,23 +436,6 @@ export class EventStore implements api.EventStore, LogStore {
         reject,
       });
     });
-  }
-}
-
-function applyMeta(entry: StreamEntry, op: MetaOp, a: number, b: number): void {
-  switch (op) {
-    case MetaOp.SoftDelete:
-    case MetaOp.HardDelete:
-      entry.state = op === MetaOp.SoftDelete ? StreamState.SoftDeleted : StreamState.HardDeleted;
-      entry.minVersion = entry.version + 1;
-      break;
-    case MetaOp.Truncate:
-      entry.minVersion = Math.max(entry.minVersion, Math.min(a, entry.version + 1));
-      break;
-    case MetaOp.Retention:
-      entry.maxCount = a;
-      entry.maxAgeMs = b;
-      break;
   }
 }
 
