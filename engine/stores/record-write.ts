@@ -7,7 +7,6 @@
  */
 import { SeglogError } from "../errors.js";
 import { FLAG_GROUP_END } from "../format/constants.js";
-import { RECORD_HEADER_BYTES } from "../limits.js";
 import type { StoreContext } from "./context.js";
 import type { PendingKeys } from "./pending-keys.js";
 
@@ -92,10 +91,13 @@ export function writeKeyed(
   return done;
 }
 
-/** TOO_LARGE when a record with a body of `bodyBytes` would exceed maxRecordBytes. */
+/**
+ * TOO_LARGE when a record with a body of `bodyBytes` would exceed
+ * maxRecordBytes. The bound is on the record (what the frame carries), not on
+ * the frame's own 12-byte header.
+ */
 export function checkRecordSize(ctx: StoreContext, bodyBytes: number, what: string): void {
-  const bytes = RECORD_HEADER_BYTES + bodyBytes;
-  if (bytes > ctx.maxRecordBytes) {
-    throw new SeglogError("TOO_LARGE", `${what} makes a record of ${bytes} bytes, over maxRecordBytes ${ctx.maxRecordBytes}`, { argument: what });
+  if (bodyBytes > ctx.maxRecordBytes) {
+    throw new SeglogError("TOO_LARGE", `${what} makes a record of ${bodyBytes} bytes, over maxRecordBytes ${ctx.maxRecordBytes}`, { argument: what });
   }
 }

@@ -2,9 +2,9 @@
  * Payload sizes, the same for every store: a write of every size class (0 and
  * 1 byte, both sides of every buffer and block boundary the engine has, see
  * test/support/size-classes.ts) issued all at once reads back byte for byte,
- * live and after a reopen; and at the record limit, a payload whose record is
- * maxRecordBytes − 1 and exactly maxRecordBytes is stored, one byte more is
- * TOO_LARGE and writes nothing.
+ * live and after a reopen; and at the record limit, a payload whose record
+ * (the frame's body: envelope and payload) is maxRecordBytes − 1 and exactly
+ * maxRecordBytes is stored, one byte more is TOO_LARGE and writes nothing.
  */
 import type { Database, OpenOptions } from "../../engine/index.js";
 import { boundarySizes, patternBytes } from "../support/size-classes.js";
@@ -99,11 +99,12 @@ export function payloadSizesContract(name: string, factory: DatabaseFactory, opt
       const probe = max > 140_000 ? 70_000 : 1_000;
       for (const key of ["probe-a", "probe-b", "probe-c", "probe-d"]) await store.prepare?.(db, key);
       const overhead = (await frameBytes(db, () => store.write(db, "probe-a", patternBytes(probe, 1)))) - probe;
-      const exact = max - overhead;
-      expect(await frameBytes(db, () => store.write(db, "probe-b", patternBytes(exact - 1, 2)))).toBe(max - 1);
+      // The 12-byte frame header is not part of the record the limit bounds.
+      const exact = max + 12 - overhead;
+      expect(await frameBytes(db, () => store.write(db, "probe-b", patternBytes(exact - 1, 2)))).toBe(max + 12 - 1);
       const payload = patternBytes(exact, 3);
       let key = "probe-c";
-      expect(await frameBytes(db, async () => (key = (await store.write(db, key, payload)) as string))).toBe(max);
+      expect(await frameBytes(db, async () => (key = (await store.write(db, key, payload)) as string))).toBe(max + 12);
       if (store.name !== "objects") key = "probe-c";
       expect(same(await store.read(db, key), payload)).toBe(true);
       const before = await db.stats();

@@ -49,8 +49,8 @@ const CALLER_ERRORS_MAY_PASS = true;
 const TRACE = process.env.SEGLOG_FUZZ_TRACE === "1";
 const NOW = 1_700_000_000_000;
 const OPTIONS = { segmentBytes: 32768, maxRecordBytes: 16384, clock: () => NOW };
-/** Payload sizes: every size class up to the record limit, where an object is exactly at it (16384 − 12 − 32) and one over it. */
-const OBJECT_LIMIT = OPTIONS.maxRecordBytes - 12 - 32;
+/** Payload sizes: every size class up to the record limit, where an object is exactly at it (16384 − 32) and one over it. */
+const OBJECT_LIMIT = OPTIONS.maxRecordBytes - 32;
 const LIMITS = { maxPayload: OBJECT_LIMIT + 1, segmentBytes: OPTIONS.segmentBytes };
 function sized(rng: Rng): Uint8Array {
   return patternBytes(drawSize(() => rng.next(), LIMITS), rng.int(2 ** 31));

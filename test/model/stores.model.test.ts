@@ -9,8 +9,8 @@ import type { Database } from "../../engine/index.js";
 import { boundarySizes, drawSize, patternBytes } from "../support/size-classes.js";
 import { group, modelSeeds, runSequence, type ModelSpec, type Outcome, type Step } from "./model-runner.js";
 
-/** maxRecordBytes 2048 (the runner's) less the frame header and the 32-byte hash: the largest object. */
-const MAX_OBJECT = 2048 - 12 - 32;
+/** maxRecordBytes 2048 (the runner's) less the 32-byte hash: the largest object. */
+const MAX_OBJECT = 2048 - 32;
 /** Object contents at every size class up to the limit, and one byte over it (TOO_LARGE). */
 const CONTENTS = [...boundarySizes({ maxPayload: MAX_OBJECT, segmentBytes: 4096 }), 40, 137, 525, MAX_OBJECT + 1].map((n, i) => patternBytes(n, i + 1));
 const CONTEXTS = ["c1", "c2", "c3"];

@@ -16,7 +16,6 @@ import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
 import { StreamState, StreamTable, type InFlightAppend, type StreamEntry } from "../../index/stream-table.js";
-import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { verifyEventIndex } from "./event-verify.js";
@@ -350,8 +349,8 @@ export class EventStore implements api.EventStore, LogStore {
         } catch (err) {
           throw new SeglogError("INVALID_ARGUMENT", `${argument}[${i}].data cannot be encoded: ${(err as Error).message}`, { argument: `${argument}[${i}].data`, cause: err });
         }
-        if (bodyLength + RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
-          throw new SeglogError("TOO_LARGE", `${argument}[${i}] encodes to ${bodyLength + RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
+        if (bodyLength > this.ctx.maxRecordBytes) {
+          throw new SeglogError("TOO_LARGE", `${argument}[${i}] encodes to ${bodyLength} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
             streamId: entry.id,
             argument: `${argument}[${i}]`,
           });

@@ -230,8 +230,8 @@ export class StreamWrites {
       };
       const headBytes = encodeChunkHead(head);
       const bytes = RECORD_HEADER_BYTES + headBytes.length + payloadBytes;
-      if (bytes > this.ctx.maxRecordBytes) {
-        throw new SeglogError("TOO_LARGE", `append to byte stream ${inc.streamId} makes a record of ${bytes} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
+      if (bytes - RECORD_HEADER_BYTES > this.ctx.maxRecordBytes) {
+        throw new SeglogError("TOO_LARGE", `append to byte stream ${inc.streamId} makes a record of ${bytes - RECORD_HEADER_BYTES} bytes, over maxRecordBytes ${this.ctx.maxRecordBytes}`, {
           streamId: inc.streamId,
           argument: "data",
         });

@@ -37,10 +37,10 @@ describe("object store on disk", () => {
   });
 
   it("when an object of maxRecordBytes minus its envelope is put it fits, and one byte more is TOO_LARGE", async () => {
-    // The envelope is the 12-byte record header and the 32-byte hash (object-codec.ts).
+    // The record is the 32-byte hash and the content (object-codec.ts); the frame's 12-byte header is not counted.
     const db = await h.open({ maxRecordBytes: 64 * 1024, segmentBytes: 256 * 1024 });
-    const fits = bytesOf(64 * 1024 - 44, 5);
+    const fits = bytesOf(64 * 1024 - 32, 5);
     expect(await db.objects.put(fits)).toBe(sha256Hex(fits));
-    await expect(db.objects.put(bytesOf(64 * 1024 - 43, 6))).rejects.toMatchObject({ code: "TOO_LARGE" });
+    await expect(db.objects.put(bytesOf(64 * 1024 - 31, 6))).rejects.toMatchObject({ code: "TOO_LARGE" });
   });
 });
