@@ -5,6 +5,9 @@
  * synchronous ones throw. A rejected call changes nothing: the views are the same
  * right after it and after a reopen.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { open } from "../../../engine/index.js";
 import type { Database, NewEvent, SeglogError } from "../../../engine/index.js";
 import {
@@ -204,5 +207,26 @@ describe("invalid arguments", () => {
       expect(err.message).toContain(name);
     }
     await rejectsWith(() => h.open(undefined, bad(5)), "INVALID_ARGUMENT");
+  });
+
+  it("when only segmentBytes is given, maxRecordBytes follows it and segments roll; only an explicit pair that does not fit is INVALID_ARGUMENT", async () => {
+    const db = await h.open({ segmentBytes: 64 * 1024, durability: "buffered" });
+    // The largest record such a segment holds: 64 KiB less the segment header (32) and the frame header (12).
+    await db.objects.put(new Uint8Array(64 * 1024 - 44 - 32).fill(1));
+    await rejectsWith(() => db.objects.put(new Uint8Array(64 * 1024 - 44 - 31)), "TOO_LARGE");
+    for (let i = 0; i < 40; i++) await db.events.append(`s${i % 4}`, [{ type: "T", data: new Uint8Array(4000).fill(i) }]);
+    const stats = await db.stats();
+    expect(stats.segments).toBeGreaterThan(2);
+    expect(stats.diskBytes).toBeLessThanOrEqual(stats.segments * 64 * 1024);
+    const err = await rejectsWith(() => h.open({ segmentBytes: 64 * 1024, maxRecordBytes: 1024 * 1024 }), "INVALID_ARGUMENT");
+    expect(err.message).toContain("segmentBytes");
+    // maxRecordBytes alone: the default segment grows to hold one such record.
+    const elsewhere = mkdtempSync(join(tmpdir(), "seglog-big-records-"));
+    try {
+      const big = await h.open({ maxRecordBytes: 100 * 1024 * 1024 }, elsewhere);
+      await big.close();
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
