@@ -180,6 +180,12 @@ export interface ByteStreamWriteOptions {
   producer?: ByteStreamProducer;
   /** Close the stream, atomically after the data (if any). */
   close?: boolean;
+  /**
+   * The media type the data is sent as: a stream of another media type refuses
+   * the write (INVALID_ARGUMENT naming options.contentType). Checked against the
+   * stream the write goes to — after any delete and re-create framed before it.
+   */
+  contentType?: string;
 }
 
 export interface ByteStreamWriteResult {

@@ -78,9 +78,21 @@ export function streamIdOfPath(pathname: string): string | undefined {
   return id.length === 0 ? undefined : id;
 }
 
+/**
+ * A request target (origin- or absolute-form) as a URL. Client input: one the
+ * WHATWG parser refuses (`//[`, `http://[`) is a 400, not a server failure.
+ */
+export function parseTarget(target: string): URL {
+  try {
+    return new URL(target, "http://localhost");
+  } catch {
+    throw new BadRequest(`the request target ${JSON.stringify(target.slice(0, 80))} is not a valid URL`);
+  }
+}
+
 export function streamIdOfReference(value: string): string {
   let path = value;
-  if (/^https?:\/\//i.test(value)) path = new URL(value).pathname;
+  if (/^https?:\/\//i.test(value)) path = parseTarget(value).pathname;
   const id = path.startsWith(STREAM_PATH) ? streamIdOfPath(path) : value;
   if (id === undefined || id === "") throw new BadRequest("Stream-Forked-From must name a stream");
   return id;

@@ -12,6 +12,13 @@ export class PayloadTooLarge extends Error {
   }
 }
 
+/** The client disconnected before its body was complete. */
+export class ClientGone extends Error {
+  constructor() {
+    super("the client went away before the request body was complete");
+  }
+}
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const announced = Number(req.headers["content-length"]);
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(new PayloadTooLarge(limit));
@@ -34,18 +41,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
     };
     const onError = (err: Error): void => {
       cleanup();
-      reject(err);
+      // A reset or a socket closed under the body is the client leaving, not a failure of ours.
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(err instanceof ClientGone || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || req.destroyed ? new ClientGone() : err);
     };
     const cleanup = (): void => {
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onError);
       req.off("aborted", onAborted);
+      req.off("close", onClose);
     };
-    const onAborted = (): void => onError(new Error("the client aborted the request"));
+    const onClose = (): void => {
+      if (!req.complete) onError(new ClientGone());
+    };
+    const onAborted = (): void => onError(new ClientGone());
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
     req.on("aborted", onAborted);
+    req.on("close", onClose);
   });
 }

@@ -14,8 +14,15 @@
  * Stream-SSE-Data-Encoding. The connection ends after about a minute (clients
  * reconnect from the last streamNextOffset), when the client leaves, or when
  * the server shuts down; comments keep it alive meanwhile.
+ *
+ * Backpressure: the next read waits until the socket has taken the last one
+ * (`drain`), so a reader that stops reading holds at most one read's worth of
+ * output in memory; and every read of a long catch-up gives the event loop a
+ * turn, so other requests keep their latency.
  */
+import { once } from "node:events";
 import type { ServerResponse } from "node:http";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { SeglogError } from "../errors.js";
 import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
 import { START_OFFSET } from "../stores/streams/stream-offsets.js";
@@ -50,14 +57,15 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   try {
     for (;;) {
       const fresh = read.offset !== position;
-      if (fresh) res.write(dataEvent(read.data, base64));
+      let out = fresh ? dataEvent(read.data, base64) : "";
       position = read.offset;
       if (read.closed) {
-        res.write(controlEvent({ streamNextOffset: position, streamClosed: true }));
+        res.write(out + controlEvent({ streamNextOffset: position, streamClosed: true }));
         return;
       }
-      if (fresh || first) res.write(controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) }));
+      if (fresh || first) out += controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) });
       first = false;
+      if (out !== "" && !(await written(res, out, signal))) return;
       if (!read.hasMore) {
         const left = deadline - Date.now();
         if (left <= 0 || signal.aborted) return;
@@ -68,6 +76,9 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
           continue;
         }
       }
+      // A long catch-up reads on and on without waiting: let other requests in between.
+      if (read.hasMore) await nextTurn();
+      if (signal.aborted || res.destroyed) return;
       read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes });
     }
   } catch (err) {
@@ -76,6 +87,17 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   } finally {
     res.end();
   }
+}
+
+/** Writes `text`; when the socket's buffer is full, waits until it drains. False when the client left meanwhile. */
+async function written(res: ServerResponse, text: string, signal: AbortSignal): Promise<boolean> {
+  if (res.write(text)) return true;
+  try {
+    await once(res, "drain", { signal });
+  } catch {
+    return false; // aborted: the client left or the server shuts down
+  }
+  return !res.destroyed;
 }
 
 function dataEvent(data: Uint8Array, base64: boolean): string {

@@ -17,9 +17,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
 import type * as api from "../types.js";
-import { streamIdOfPath } from "./protocol.js";
+import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
-import { PayloadTooLarge } from "./request-body.js";
+import { ClientGone, PayloadTooLarge } from "./request-body.js";
 import { send, sendError, setCommonHeaders } from "./responses.js";
 import { handleDelete, handlePost, handlePut, type WriteContext } from "./write-routes.js";
 
@@ -78,7 +78,7 @@ export class StreamServer implements ReadContext, WriteContext {
   }
 
   locationOf(req: IncomingMessage): string {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const path = parseTarget(req.url ?? "/").pathname;
     return `http://${req.headers.host ?? `${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT}`}${path}`;
   }
 
@@ -113,7 +113,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.inFlight.add(request);
     res.once("close", () => request.abort());
     try {
-      const url = new URL(req.url ?? "/", "http://localhost");
+      const url = parseTarget(req.url ?? "/");
       const id = streamIdOfPath(url.pathname);
       if (id === undefined) {
         send(res, 404, { "content-type": "text/plain; charset=utf-8" }, method === "HEAD" ? undefined : "not a stream path: streams live under /v1/stream/");
@@ -121,8 +121,12 @@ export class StreamServer implements ReadContext, WriteContext {
       }
       await this.route(method, req, res, id, url.searchParams, request.signal);
     } catch (err) {
-      if (err instanceof PayloadTooLarge) req.resume();
-      sendError(res, method, err);
+      // The client left in the middle of its body: nobody to answer, nothing went wrong here.
+      if (err instanceof ClientGone) res.destroy();
+      else {
+        if (err instanceof PayloadTooLarge) req.resume();
+        sendError(res, method, err);
+      }
     } finally {
       this.inFlight.delete(request);
       if (this.inFlight.size === 0) this.idle?.();

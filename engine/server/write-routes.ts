@@ -4,8 +4,8 @@
  *
  * Every header is checked before the body is read and before anything is
  * written; a rejected request changes nothing. The content-type check of an
- * append and the append itself run in the same turn, so no delete and
- * re-create of the id can slip between them.
+ * append runs in the store, against the same (writer's) view of the stream
+ * the append goes to, so no delete and re-create of the id can slip between.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SeglogError } from "../errors.js";
@@ -44,17 +44,15 @@ export async function handlePost(ctx: WriteContext, req: IncomingMessage, res: S
   const seq = header(H.seq);
   const body = await readBody(req, ctx.maxBodyBytes);
   if (body.length === 0 && !close) throw new BadRequest("an append needs a non-empty body");
+  const options: api.ByteStreamWriteOptions = { close };
   if (body.length > 0) {
     const contentType = header(H.contentType);
     if (contentType === undefined || contentType.trim() === "") throw new BadRequest("an append needs a Content-Type");
-    // Synchronous from here to the write's framing: the check and the append see the same stream.
-    const info = ctx.streams.getMetadata(id);
-    if (mediaType(contentType) !== mediaType(info.contentType ?? "")) {
-      send(res, 409, { "content-type": "text/plain; charset=utf-8" }, `Content-Type ${contentType} does not match the stream's ${info.contentType}`);
-      return;
-    }
+    // Checked by the store against the stream the append goes to (its writer's
+    // view), not the committed one: a delete and re-create framed just before
+    // this append must not let it into a stream of another type.
+    options.contentType = contentType;
   }
-  const options: api.ByteStreamWriteOptions = { close };
   if (seq !== undefined) options.seq = seq;
   if (producer !== undefined) options.producer = producer;
   let result: api.ByteStreamWriteResult;
@@ -63,6 +61,10 @@ export async function handlePost(ctx: WriteContext, req: IncomingMessage, res: S
   } catch (err) {
     if (err instanceof SeglogError && err.code === "STREAM_CLOSED") {
       sendError(res, "POST", err, { [H.nextOffset]: ctx.streams.currentOffset(id) });
+      return;
+    }
+    if (err instanceof SeglogError && err.argument === "options.contentType") {
+      send(res, 409, { "content-type": "text/plain; charset=utf-8" }, err.message);
       return;
     }
     throw err;

@@ -30,6 +30,8 @@ export interface CheckedWrite {
   seq: string | undefined;
   producer: ProducerStamp | undefined;
   close: boolean;
+  /** The media type the data is sent as; checked against the stream the data goes to. */
+  contentType?: string | undefined;
 }
 
 export function checkStreamId(value: unknown, name = "id"): string {
@@ -59,9 +61,15 @@ export function checkWrite(data: unknown, options: unknown): { data: Uint8Array 
   if (o.seq !== undefined && (typeof o.seq !== "string" || o.seq.length > MAX_ID_LENGTH || !isWellFormedText(o.seq))) {
     throw invalidArgument("options.seq", `must be a string of at most ${MAX_ID_LENGTH} characters`);
   }
+  if (o.contentType !== undefined && typeof o.contentType !== "string") throw invalidArgument("options.contentType", "must be a string");
   return {
     data: data === undefined ? undefined : checkData(data, "data"),
-    write: { seq: o.seq as string | undefined, producer: o.producer === undefined ? undefined : checkProducer(o.producer), close: o.close === true },
+    write: {
+      seq: o.seq as string | undefined,
+      producer: o.producer === undefined ? undefined : checkProducer(o.producer),
+      close: o.close === true,
+      contentType: o.contentType as string | undefined,
+    },
   };
 }
 

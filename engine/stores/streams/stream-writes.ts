@@ -79,6 +79,12 @@ export class StreamWrites {
   async write(id: string, data: Uint8Array | undefined, w: CheckedWrite): Promise<api.ByteStreamWriteResult> {
     this.ctx.checkWritable();
     const inc = this.catalog.writable(id);
+    if (data !== undefined && w.contentType !== undefined && mediaType(w.contentType) !== mediaType(inc.settings.contentType)) {
+      throw new SeglogError("INVALID_ARGUMENT", `data sent as ${w.contentType} does not match byte stream ${id}'s ${inc.settings.contentType}`, {
+        streamId: id,
+        argument: "options.contentType",
+      });
+    }
     const now = this.ctx.clock();
     const messages = data === undefined ? [] : this.messagesOf(inc.json, data, "data", w.close);
     if (messages.length === 0 && !w.close) throw new SeglogError("INVALID_ARGUMENT", "data must not be empty", { argument: "data", streamId: id });

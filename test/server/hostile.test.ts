@@ -1,0 +1,133 @@
+/**
+ * `seglog serve` against clients that misbehave: request targets the URL
+ * parser refuses are a 400, clients that leave in the middle of a body are
+ * not server failures, an SSE reader that stops reading does not make the
+ * server read the whole stream into its socket, and an append's content type
+ * is checked against the stream it actually goes to.
+ */
+import * as net from "node:net";
+import * as path from "node:path";
+import { open, type Database } from "../../engine/index.js";
+import { StreamServer } from "../../engine/server/stream-server.js";
+import type * as api from "../../engine/types.js";
+import { rejectsWith } from "../contract/event-store.contract.js";
+import { REPO_ROOT, spawnFixture, type Child } from "../support/child.js";
+import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
+
+const CLI = path.join(REPO_ROOT, "dist", "engine", "cli", "main.js");
+
+let dir: string;
+const children: Child[] = [];
+const databases: Database[] = [];
+const servers: StreamServer[] = [];
+
+beforeEach(async () => {
+  dir = await makeTempDir("seglog-hostile-");
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill();
+  for (const server of servers.splice(0)) await server.close();
+  for (const db of databases.splice(0)) await db.close();
+  await removeTempDir(dir);
+});
+
+async function serveCli(): Promise<{ child: Child; port: number }> {
+  const child = spawnFixture(CLI, ["serve", path.join(dir, "db"), "--port", "0"]);
+  children.push(child);
+  const line = await child.waitForLine((l) => l.includes("/v1/stream/"), 20_000);
+  return { child, port: Number(/:(\d+)\/v1\/stream\//.exec(line)![1]) };
+}
+
+/** Sends raw bytes; resolves with the status line once the server closes the connection. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    let out = "";
+    s.on("data", (d) => (out += d));
+    s.on("close", () => resolve(out.split("\r\n")[0] ?? ""));
+    s.on("error", () => undefined);
+    s.write(text);
+  });
+}
+
+describe("seglog serve with hostile clients", () => {
+  it("when a request target or Stream-Forked-From is not a parsable URL, the answer is 400 and nothing is logged as a failure", async () => {
+    const { child, port } = await serveCli();
+    const cases = [
+      "GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET http://[/v1/stream/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "PUT /v1/stream/fork HTTP/1.1\r\nHost: x\r\nStream-Forked-From: http://[\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ];
+    for (const text of cases) expect(await raw(port, text)).toBe("HTTP/1.1 400 Bad Request");
+    expect(child.stderr()).not.toContain("seglog serve:");
+  });
+
+  it("when clients go away in the middle of their bodies, nothing is logged as a failure and the server still answers", async () => {
+    const { child, port } = await serveCli();
+    expect(await raw(port, "PUT /v1/stream/s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 201 Created");
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(port, "127.0.0.1");
+          s.on("error", () => undefined);
+          s.write("POST /v1/stream/s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\nonly a part of it");
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 50);
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await raw(port, "HEAD /v1/stream/s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 200 OK");
+    expect(child.stderr()).not.toContain("seglog serve:");
+  });
+
+  it("when an SSE reader stops reading, the server stops reading the stream for it once the socket is full", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    await db.streams.create("big");
+    const message = new Uint8Array(1024 * 1024).fill(0x61);
+    for (let i = 0; i < 40; i++) await db.streams.append("big", message);
+    // The server reads through a counting view of the store.
+    let reads = 0;
+    const counted: api.ByteStreamStore = Object.create(db.streams, {
+      read: { value: (...args: Parameters<api.ByteStreamStore["read"]>) => (reads++, db.streams.read(...args)) },
+    });
+    const server = new StreamServer(counted, { port: 0 });
+    servers.push(server);
+    const port = Number(new URL(await server.listen()).port);
+    const reader = net.connect(port, "127.0.0.1");
+    reader.on("error", () => undefined);
+    reader.pause();
+    reader.write("GET /v1/stream/big?offset=-1&live=sse HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 1500));
+    // 40 reads of 1 MiB would be the whole stream; the loopback socket buffers hold a few.
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThan(20);
+    const started = Date.now();
+    expect((await fetch(`http://127.0.0.1:${port}/v1/stream/big`, { method: "HEAD" })).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    reader.destroy();
+  });
+
+  it("when an append is framed right after a delete and a re-create of another type, it is refused against the new stream, not checked against the old one", async () => {
+    const db = await open(path.join(dir, "db"));
+    databases.push(db);
+    await db.streams.create("s", { contentType: "application/json" });
+    const calls = [
+      db.streams.delete("s"),
+      db.streams.create("s", { contentType: "text/plain" }),
+      db.streams.write("s", '{"json":true}', { contentType: "application/json" }),
+    ];
+    const [deleted, created] = await Promise.allSettled(calls);
+    expect([deleted.status, created.status]).toEqual(["fulfilled", "fulfilled"]);
+    const err = await rejectsWith(() => calls[2]!, "INVALID_ARGUMENT");
+    expect(err.argument).toBe("options.contentType");
+    expect((await db.streams.read("s")).data.length).toBe(0);
+    // The same type is taken.
+    await db.streams.write("s", "plain text", { contentType: "text/plain; charset=utf-8" });
+    expect(new TextDecoder().decode((await db.streams.read("s")).data)).toBe("plain text");
+  });
+});
