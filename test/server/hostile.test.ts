@@ -130,4 +130,17 @@ describe("seglog serve with hostile clients", () => {
     await db.streams.write("s", "plain text", { contentType: "text/plain; charset=utf-8" });
     expect(new TextDecoder().decode((await db.streams.read("s")).data)).toBe("plain text");
   });
+
+  it("when a wait for data is woken by an append committed together with a delete and re-create of the id, it fails NOT_FOUND instead of leaving the caller an offset of the new stream", async () => {
+    const db = await open(path.join(dir, "db"));
+    databases.push(db);
+    await db.streams.create("s", { contentType: "text/plain" });
+    const tail = await db.streams.append("s", "x".repeat(10));
+    const waiting = db.streams.waitForData("s", tail, 10_000);
+    const writes = [db.streams.append("s", "more"), db.streams.delete("s"), db.streams.create("s", { contentType: "text/plain" })];
+    await Promise.all(writes);
+    await rejectsWith(() => waiting, "NOT_FOUND");
+    // The new stream is empty: the old offset is not one of its offsets.
+    await rejectsWith(() => db.streams.read("s", tail), "INVALID_ARGUMENT");
+  });
 });

@@ -13,7 +13,7 @@
  * Invariant: offsets of a stream only grow; bytes at an offset never change; an
  * append and the producer state and close it carries are one record.
  */
-import { invalidArgument } from "../../errors.js";
+import { invalidArgument, SeglogError } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
@@ -133,7 +133,14 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument("signal", "must be an AbortSignal");
     const { inc, position } = this.readable(id, offset);
     if (position.messages < inc.chunks.tailMessages || inc.closed) return true;
-    return this.waiters.wait(inc, timeout, signal);
+    const woke = await this.waiters.wait(inc, timeout, signal);
+    // Woken by data of a stream that, in the same commit, was deleted (and its
+    // id created again): the offset belongs to the stream that is gone, and a
+    // read by id would now find the new one.
+    if (woke && (inc.deleted || this.catalog.committed.get(inc.streamId) !== inc)) {
+      throw new SeglogError("NOT_FOUND", `byte stream ${inc.streamId} was deleted while waiting for data`, { streamId: inc.streamId });
+    }
+    return woke;
   }
 
   list(options?: { prefix?: string }): string[] {
