@@ -60,7 +60,9 @@ export class StreamReads {
    */
   readBytes(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
     if (inc.json) {
-      const r = this.readMessages(inc, p, Infinity, maxBytes);
+      // The answer is a JSON array: "[" and, after each message, its "," or the
+      // closing "]" count against maxBytes too.
+      const r = this.readMessages(inc, p, Infinity, maxBytes - 1, 1);
       return { data: joinJsonMessages(r.messages.map((m) => m.data)), end: r.end, hasMore: r.hasMore };
     }
     const c = inc.chunks;
@@ -83,8 +85,11 @@ export class StreamReads {
     return { data: out, end, hasMore: to < c.count };
   }
 
-  /** Messages from `p` (checked), at most `maxMessages` of them and about `maxBytes` (at least one). */
-  readMessages(inc: StreamIncarnation, p: Position, maxMessages: number, maxBytes = Infinity): MessagesRead {
+  /**
+   * Messages from `p` (checked), at most `maxMessages` of them and at most
+   * `maxBytes` (but at least one), each counted with `overhead` bytes more.
+   */
+  readMessages(inc: StreamIncarnation, p: Position, maxMessages: number, maxBytes = Infinity, overhead = 0): MessagesRead {
     const c = inc.chunks;
     const messages: { data: Uint8Array; end: Position }[] = [];
     let end = p;
@@ -96,10 +101,10 @@ export class StreamReads {
       for (let k = 0; k < c.endMessage(i) - first; k++) {
         const length = lengths[k]!;
         if (first + k >= end.messages) {
-          if (messages.length > 0 && (messages.length >= maxMessages || bytes + length > maxBytes)) return { messages, end, hasMore: true };
+          if (messages.length > 0 && (messages.length >= maxMessages || bytes + length + overhead > maxBytes)) return { messages, end, hasMore: true };
           end = { messages: first + k + 1, bytes: end.bytes + length };
           messages.push({ data: payload.slice(at, at + length), end });
-          bytes += length;
+          bytes += length + overhead;
         }
         at += length;
       }

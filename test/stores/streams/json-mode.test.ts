@@ -51,9 +51,29 @@ describe("JSON mode", () => {
     const db = await h.open();
     await db.streams.create("j", { contentType: "application/json" });
     await db.streams.append("j", '["aaaa","bbbb","cccc"]');
-    const first = await db.streams.read("j", "-1", { maxBytes: 13 });
+    // The answer's own bytes count: ["aaaa","bbbb"] is 15 bytes.
+    const first = await db.streams.read("j", "-1", { maxBytes: 15 });
     expect(JSON.parse(str(first.data))).toEqual(["aaaa", "bbbb"]);
     expect(first.hasMore).toBe(true);
+    expect(JSON.parse(str((await db.streams.read("j", "-1", { maxBytes: 14 })).data))).toEqual(["aaaa"]);
     expect(JSON.parse(str((await db.streams.read("j", first.offset)).data))).toEqual(["cccc"]);
   });
+
+  it("when a read of many tiny messages has a byte budget, the JSON array it answers with (brackets and commas counted) stays within it, and reads on from its offset lose nothing", async () => {
+    const db = await h.open({ durability: "buffered" });
+    await db.streams.create("tiny", { contentType: "application/json" });
+    await db.streams.append("tiny", `[${Array.from({ length: 5000 }, (_, i) => i % 10).join(",")}]`);
+    const seen: number[] = [];
+    let offset = "-1";
+    for (let reads = 0; ; reads++) {
+      const r = await db.streams.read("tiny", offset, { maxBytes: 1000 });
+      expect(r.data.length).toBeLessThanOrEqual(1000);
+      seen.push(...(JSON.parse(str(r.data)) as number[]));
+      offset = r.offset;
+      if (!r.hasMore) break;
+      expect(reads).toBeLessThan(100);
+    }
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i % 10));
+  });
 });
+
