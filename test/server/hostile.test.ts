@@ -143,4 +143,23 @@ describe("seglog serve with hostile clients", () => {
     // The new stream is empty: the old offset is not one of its offsets.
     await rejectsWith(() => db.streams.read("s", tail), "INVALID_ARGUMENT");
   });
+
+  it("when a JSON body of millions of tiny elements is posted, it is refused (413) after one walk of its bytes, and another request is answered meanwhile", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    const server = new StreamServer(db.streams, { port: 0 });
+    servers.push(server);
+    const base = `${await server.listen()}/v1/stream`;
+    await fetch(`${base}/j`, { method: "PUT", headers: { "content-type": "application/json" } });
+    await fetch(`${base}/other`, { method: "PUT", headers: { "content-type": "text/plain" } });
+    const body = `[${"1,".repeat(4 * 1024 * 1024 - 1)}1]`;
+    const post = fetch(`${base}/j`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    expect((await fetch(`${base}/other`, { method: "HEAD" })).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect((await post).status).toBe(413);
+    expect((await db.streams.readMessages("j")).messages).toEqual([]);
+  });
 });
+

@@ -75,5 +75,17 @@ describe("JSON mode", () => {
     }
     expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i % 10));
   });
+
+  it("when one JSON append holds more than 100,000 messages it is TOO_LARGE and writes nothing; 100,000 are taken", async () => {
+    const db = await h.open({ durability: "buffered" });
+    await db.streams.create("many", { contentType: "application/json" });
+    const before = await db.stats();
+    await rejectsWith(() => db.streams.append("many", `[${"0,".repeat(100_000)}1]`), "TOO_LARGE");
+    expect(await db.stats()).toEqual(before);
+    await db.streams.append("many", `[${"0,".repeat(99_999)}1]`);
+    const read = await db.streams.readMessages("many", "-1", { maxMessages: 200_000 });
+    expect(read.messages).toHaveLength(100_000);
+    expect(str(read.messages[99_999]!.data)).toBe("1");
+  });
 });
 
