@@ -5,6 +5,7 @@
  * and the connection is closed, so the rest of the upload is never read.
  */
 import type { IncomingMessage } from "node:http";
+import { ServerBusy, type BodyReservation } from "./body-budget.js";
 
 export class PayloadTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -19,9 +20,16 @@ export class ClientGone extends Error {
   }
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+/**
+ * The body, up to `limit` bytes; every byte is reserved from the server's
+ * budget before it is kept (all at once when Content-Length announces them),
+ * and a body the budget cannot take is refused with `ServerBusy`.
+ */
+export function readBody(req: IncomingMessage, limit: number, reservation: BodyReservation, budgetLimit: number): Promise<Uint8Array> {
   const announced = Number(req.headers["content-length"]);
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(new PayloadTooLarge(limit));
+  const upFront = Number.isFinite(announced) && announced > 0 ? announced : 0;
+  if (upFront > 0 && !reservation.grow(upFront)) return Promise.reject(new ServerBusy(budgetLimit));
   return new Promise<Uint8Array>((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -31,6 +39,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
         cleanup();
         req.pause();
         reject(new PayloadTooLarge(limit));
+        return;
+      }
+      if (size > upFront && !reservation.grow(size - Math.max(upFront, size - chunk.length))) {
+        cleanup();
+        req.pause();
+        reject(new ServerBusy(budgetLimit));
         return;
       }
       parts.push(chunk);

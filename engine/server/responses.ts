@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { SeglogError } from "../errors.js";
+import { ServerBusy } from "./body-budget.js";
 import { PayloadTooLarge } from "./request-body.js";
 import { BadRequest, H } from "./protocol.js";
 
@@ -80,6 +81,7 @@ export function answerFor(err: unknown, method: string): ErrorAnswer {
   const plain = { "content-type": "text/plain; charset=utf-8" };
   if (err instanceof BadRequest) return { status: 400, headers: plain, message: err.message };
   if (err instanceof PayloadTooLarge) return { status: 413, headers: { ...plain, connection: "close" }, message: err.message };
+  if (err instanceof ServerBusy) return { status: 503, headers: { ...plain, connection: "close", "retry-after": "1" }, message: err.message };
   if (!(err instanceof SeglogError)) return { status: 500, headers: plain, message: "internal server error" };
   const status = statusOf(err, method);
   const headers: Headers = { ...plain };

@@ -19,7 +19,8 @@ import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
 import type * as api from "../types.js";
 import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
-import { ClientGone, PayloadTooLarge } from "./request-body.js";
+import { BodyBudget, ServerBusy, type BodyReservation } from "./body-budget.js";
+import { ClientGone, PayloadTooLarge, readBody } from "./request-body.js";
 import { send, sendError, setCommonHeaders } from "./responses.js";
 import { handleDelete, handlePost, handlePut, type WriteContext } from "./write-routes.js";
 
@@ -35,7 +36,11 @@ export interface StreamServerOptions {
   maxReadBytes?: number;
   /** Largest request body (default: the database's default maxRecordBytes, 16 MiB). */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once across all requests (default 256 MiB); beyond it, 503 with Retry-After. */
+  bodyBudgetBytes?: number;
 }
+
+export const DEFAULT_BODY_BUDGET_BYTES = 256 * 1024 * 1024;
 
 export const DEFAULT_PORT = 4437;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -47,6 +52,8 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly sseKeepAliveMs: number;
   readonly maxReadBytes: number;
   readonly maxBodyBytes: number;
+  readonly bodyBudget: BodyBudget;
+  private readonly reservations = new WeakMap<IncomingMessage, BodyReservation>();
   private readonly server: Server;
   private readonly inFlight = new Set<AbortController>();
   private closing: Promise<void> | undefined;
@@ -61,6 +68,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.sseKeepAliveMs = options.sseKeepAliveMs ?? 15_000;
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -75,6 +83,12 @@ export class StreamServer implements ReadContext, WriteContext {
         resolve(`http://${host.includes(":") ? `[${host}]` : host}:${address.port}`);
       });
     });
+  }
+
+  bodyOf(req: IncomingMessage): Promise<Uint8Array> {
+    let reservation = this.reservations.get(req);
+    if (reservation === undefined) this.reservations.set(req, (reservation = this.bodyBudget.reservation()));
+    return readBody(req, this.maxBodyBytes, reservation, this.bodyBudget.limit);
   }
 
   locationOf(req: IncomingMessage): string {
@@ -124,10 +138,12 @@ export class StreamServer implements ReadContext, WriteContext {
       // The client left in the middle of its body: nobody to answer, nothing went wrong here.
       if (err instanceof ClientGone) res.destroy();
       else {
-        if (err instanceof PayloadTooLarge) req.resume();
+        if (err instanceof PayloadTooLarge || err instanceof ServerBusy) req.resume();
         sendError(res, method, err);
       }
     } finally {
+      // The body's bytes are the request's until it is answered (they are framed, then dropped).
+      this.reservations.get(req)?.release();
       this.inFlight.delete(request);
       if (this.inFlight.size === 0) this.idle?.();
     }

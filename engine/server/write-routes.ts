@@ -12,13 +12,12 @@ import { SeglogError } from "../errors.js";
 import { mediaType } from "../stores/streams/json-mode.js";
 import type * as api from "../types.js";
 import { BadRequest, H, parseExpiresAt, parseOffsetParam, parseProducer, parseStrictInteger, streamIdOfReference } from "./protocol.js";
-import { readBody } from "./request-body.js";
 import { send, sendError, type Headers } from "./responses.js";
 
 export interface WriteContext {
   readonly streams: api.ByteStreamStore;
-  /** Largest request body taken (larger: 413). */
-  readonly maxBodyBytes: number;
+  /** The request's body: at most maxBodyBytes (larger: 413), within the server's budget for bodies held at once (beyond: 503). */
+  bodyOf(req: IncomingMessage): Promise<Uint8Array>;
   /** The URL a created stream is reachable at (Location header). */
   locationOf(req: IncomingMessage): string;
 }
@@ -28,7 +27,7 @@ export async function handlePut(ctx: WriteContext, req: IncomingMessage, res: Se
   const options = createOptions(header);
   const fork = options.fork;
   if (fork !== undefined && options.contentType !== undefined) checkForkContentType(ctx.streams, fork.from, options.contentType);
-  const body = await readBody(req, ctx.maxBodyBytes);
+  const body = await ctx.bodyOf(req);
   if (body.length > 0) options.data = body;
   const { created, info } = await ctx.streams.ensure(id, options);
   const headers: Headers = { [H.contentType]: info.contentType ?? "application/octet-stream", [H.nextOffset]: info.offset };
@@ -42,7 +41,7 @@ export async function handlePost(ctx: WriteContext, req: IncomingMessage, res: S
   const close = header(H.closed) === "true";
   const producer = parseProducer(header);
   const seq = header(H.seq);
-  const body = await readBody(req, ctx.maxBodyBytes);
+  const body = await ctx.bodyOf(req);
   if (body.length === 0 && !close) throw new BadRequest("an append needs a non-empty body");
   const options: api.ByteStreamWriteOptions = { close };
   if (body.length > 0) {

@@ -161,5 +161,44 @@ describe("seglog serve with hostile clients", () => {
     expect((await post).status).toBe(413);
     expect((await db.streams.readMessages("j")).messages).toEqual([]);
   });
+
+  it("when unfinished bodies would hold more than the server's budget, the next one is refused with 503 and Retry-After, and its bytes come back when a body is done", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    const server = new StreamServer(db.streams, { port: 0, bodyBudgetBytes: 1024 * 1024 });
+    servers.push(server);
+    const port = Number(new URL(await server.listen()).port);
+    await db.streams.create("s");
+    const head = (length: number) => `POST /v1/stream/s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+    const answer = (s: net.Socket) =>
+      new Promise<string>((resolve) => {
+        let out = "";
+        s.on("data", (d) => (out += d));
+        s.on("close", () => resolve(out));
+      });
+    // The first upload announces 600 KB and sends a little of it: its bytes are reserved.
+    const first = net.connect(port, "127.0.0.1");
+    first.on("error", () => undefined);
+    const firstAnswer = answer(first);
+    first.write(head(600_000) + "a".repeat(1000));
+    await new Promise((r) => setTimeout(r, 200));
+    // A second one of the same size would pass the 1 MiB budget.
+    const second = net.connect(port, "127.0.0.1");
+    second.on("error", () => undefined);
+    const secondAnswer = answer(second);
+    second.write(head(600_000) + "b".repeat(1000));
+    const refused = await secondAnswer;
+    expect(refused.split("\r\n")[0]).toBe("HTTP/1.1 503 Service Unavailable");
+    expect(refused.toLowerCase()).toContain("retry-after: 1");
+    first.end("a".repeat(599_000));
+    expect((await firstAnswer).split("\r\n")[0]).toBe("HTTP/1.1 204 No Content");
+    expect(server.bodyBudget.inUse).toBe(0);
+    const third = net.connect(port, "127.0.0.1");
+    third.on("error", () => undefined);
+    const thirdAnswer = answer(third);
+    third.end(head(600_000) + "c".repeat(600_000));
+    expect((await thirdAnswer).split("\r\n")[0]).toBe("HTTP/1.1 204 No Content");
+    expect((await db.streams.read("s")).data.length).toBe(1_200_000);
+  });
 });
 
