@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { open } from "../database.js";
 import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
+import { isLoopback } from "../server/access-token.js";
 import { DEFAULT_BODY_BUDGET_BYTES, DEFAULT_HOST, DEFAULT_PORT, StreamServer } from "../server/stream-server.js";
 import { parseInteger } from "./open-database.js";
 
@@ -20,6 +21,8 @@ interface ServeOptions {
   host: string;
   longPollTimeout?: string;
   bodyBudget?: string;
+  authTokenFile?: string;
+  auth: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -30,12 +33,20 @@ export function registerServe(program: Command): void {
     .option("--port <n>", "TCP port (0: any free port)", String(DEFAULT_PORT))
     .option("--host <address>", "address to listen on", DEFAULT_HOST)
     .option("--long-poll-timeout <ms>", "how long a long-poll read waits for data")
+    .option("--auth-token-file <path>", "require Authorization: Bearer <the file's first line> on every request (also SEGLOG_AUTH_TOKEN)")
+    .option("--no-auth", "serve a non-loopback address without a token (behind a proxy that authenticates)")
     .option("--body-budget <bytes>", `bytes of request bodies held at once across all requests; beyond it 503 (default ${DEFAULT_BODY_BUDGET_BYTES})`)
     .action(async (dir: string, options: ServeOptions) => {
       const port = parseInteger(options.port, "--port");
       if (port > 65535) throw new SeglogError("INVALID_ARGUMENT", `--port must be at most 65535, got ${port}`, { argument: "--port" });
       const longPollMs = options.longPollTimeout === undefined ? undefined : parseInteger(options.longPollTimeout, "--long-poll-timeout");
       const bodyBudgetBytes = options.bodyBudget === undefined ? undefined : parseInteger(options.bodyBudget, "--body-budget");
+      const accessToken = readAccessToken(options.authTokenFile);
+      if (accessToken === undefined && options.auth && !isLoopback(options.host)) {
+        throw new SeglogError("INVALID_ARGUMENT", `--host ${options.host} is reachable from other machines: give --auth-token-file (or SEGLOG_AUTH_TOKEN), or --no-auth when a proxy in front authenticates`, {
+          argument: "--host",
+        });
+      }
       const parent = dirname(resolve(dir));
       if (!new NodeFileSystem().isDirectory(parent)) throw new SeglogError("NOT_FOUND", `no directory ${parent} to hold the database ${dir}`);
       const db = await open(dir);
@@ -44,6 +55,7 @@ export function registerServe(program: Command): void {
         port,
         ...(longPollMs === undefined ? {} : { longPollMs }),
         ...(bodyBudgetBytes === undefined ? {} : { bodyBudgetBytes }),
+        ...(accessToken === undefined ? {} : { accessToken }),
       });
       let url: string;
       try {
@@ -61,4 +73,19 @@ export function registerServe(program: Command): void {
       await server.close();
       await db.close();
     });
+}
+
+/** The token from a file (its first line) or SEGLOG_AUTH_TOKEN; never from the command line, where `ps` shows it. */
+function readAccessToken(file: string | undefined): string | undefined {
+  let token: string | undefined;
+  if (file !== undefined) {
+    try {
+      token = new TextDecoder().decode(new NodeFileSystem().readFile(file)).split(/\r?\n/)[0]!.trim();
+    } catch (err) {
+      throw new SeglogError("NOT_FOUND", `cannot read the token file ${file}: ${(err as Error).message}`, { argument: "--auth-token-file" });
+    }
+  } else token = process.env.SEGLOG_AUTH_TOKEN?.trim();
+  if (token === undefined) return undefined;
+  if (token.length < 16) throw new SeglogError("INVALID_ARGUMENT", "the access token must be at least 16 characters", { argument: "--auth-token-file" });
+  return token;
 }

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
 import type * as api from "../types.js";
 import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
+import { AccessToken } from "./access-token.js";
 import { BodyBudget, ServerBusy, type BodyReservation } from "./body-budget.js";
 import { ClientGone, PayloadTooLarge, readBody } from "./request-body.js";
 import { send, sendError, setCommonHeaders } from "./responses.js";
@@ -38,6 +39,8 @@ export interface StreamServerOptions {
   maxBodyBytes?: number;
   /** Bytes of request bodies held at once across all requests (default 256 MiB); beyond it, 503 with Retry-After. */
   bodyBudgetBytes?: number;
+  /** When set, every request but a CORS preflight needs `Authorization: Bearer <token>` (401 otherwise). */
+  accessToken?: string;
 }
 
 export const DEFAULT_BODY_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -54,6 +57,7 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly maxBodyBytes: number;
   readonly bodyBudget: BodyBudget;
   private readonly reservations = new WeakMap<IncomingMessage, BodyReservation>();
+  private readonly access: AccessToken | undefined;
   private readonly server: Server;
   private readonly inFlight = new Set<AbortController>();
   private closing: Promise<void> | undefined;
@@ -69,6 +73,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
+    this.access = options.accessToken === undefined ? undefined : new AccessToken(options.accessToken);
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -121,6 +126,11 @@ export class StreamServer implements ReadContext, WriteContext {
     }
     if (method === "OPTIONS") {
       send(res, 204, {});
+      return;
+    }
+    if (this.access !== undefined && !this.access.admits(req.headers.authorization)) {
+      // Nothing about the server or the stream: only how to authenticate.
+      send(res, 401, { "www-authenticate": 'Bearer realm="seglog"', connection: "close" });
       return;
     }
     const request = new AbortController();

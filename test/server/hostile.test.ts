@@ -5,6 +5,8 @@
  * server read the whole stream into its socket, and an append's content type
  * is checked against the stream it actually goes to.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { open, type Database } from "../../engine/index.js";
@@ -199,6 +201,39 @@ describe("seglog serve with hostile clients", () => {
     third.end(head(600_000) + "c".repeat(600_000));
     expect((await thirdAnswer).split("\r\n")[0]).toBe("HTTP/1.1 204 No Content");
     expect((await db.streams.read("s")).data.length).toBe(1_200_000);
+  });
+
+  it("when the server has an access token, a request without it or with another is 401 with nothing but the challenge, and the right one is served", async () => {
+    const tokenFile = path.join(dir, "token");
+    writeFileSync(tokenFile, "correct-horse-battery-staple\n");
+    const child = spawnFixture(CLI, ["serve", path.join(dir, "db"), "--port", "0", "--auth-token-file", tokenFile]);
+    children.push(child);
+    const line = await child.waitForLine((l) => l.includes("/v1/stream/"), 20_000);
+    const base = /at (http:\/\/\S+\/v1\/stream)\//.exec(line)![1]!;
+    for (const authorization of [undefined, "Bearer wrong-horse-battery-staple", "Basic correct-horse-battery-staple", "Bearer correct-horse-battery-stapl"]) {
+      const r = await fetch(`${base}/s`, { method: "PUT", headers: authorization === undefined ? {} : { authorization } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="seglog"');
+      expect(await r.text()).toBe("");
+    }
+    expect((await fetch(`${base}/s`, { method: "OPTIONS" })).status).toBe(204);
+    const ok = await fetch(`${base}/s`, { method: "PUT", headers: { authorization: "Bearer correct-horse-battery-staple", "content-type": "text/plain" } });
+    expect(ok.status).toBe(201);
+  });
+
+  it("when serve is asked to listen beyond loopback without a token, it refuses with one line before touching the directory; so does a token under 16 characters", async () => {
+    const db = path.join(dir, "db");
+    const refused = spawnSync(process.execPath, [CLI, "serve", db, "--host", "0.0.0.0", "--port", "0"], { encoding: "utf8" });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toContain("--auth-token-file");
+    expect(existsSync(db)).toBe(false);
+    const short = path.join(dir, "short");
+    writeFileSync(short, "too-short\n");
+    const weak = spawnSync(process.execPath, [CLI, "serve", db, "--port", "0", "--auth-token-file", short], { encoding: "utf8" });
+    expect(weak.status).not.toBe(0);
+    expect(weak.stderr).toContain("at least 16 characters");
+    expect(existsSync(db)).toBe(false);
   });
 });
 
