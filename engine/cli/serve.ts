@@ -23,6 +23,7 @@ interface ServeOptions {
   bodyBudget?: string;
   authTokenFile?: string;
   auth: boolean;
+  publicUrl?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -35,6 +36,7 @@ export function registerServe(program: Command): void {
     .option("--long-poll-timeout <ms>", "how long a long-poll read waits for data")
     .option("--auth-token-file <path>", "require Authorization: Bearer <the file's first line> on every request (also SEGLOG_AUTH_TOKEN)")
     .option("--no-auth", "serve a non-loopback address without a token (behind a proxy that authenticates)")
+    .option("--public-url <url>", "the URL clients reach the server at, for Location headers (behind a proxy)")
     .option("--body-budget <bytes>", `bytes of request bodies held at once across all requests; beyond it 503 (default ${DEFAULT_BODY_BUDGET_BYTES})`)
     .action(async (dir: string, options: ServeOptions) => {
       const port = parseInteger(options.port, "--port");
@@ -56,6 +58,7 @@ export function registerServe(program: Command): void {
         ...(longPollMs === undefined ? {} : { longPollMs }),
         ...(bodyBudgetBytes === undefined ? {} : { bodyBudgetBytes }),
         ...(accessToken === undefined ? {} : { accessToken }),
+        ...(options.publicUrl === undefined ? {} : { publicUrl: checkPublicUrl(options.publicUrl) }),
       });
       let url: string;
       try {
@@ -88,4 +91,15 @@ function readAccessToken(file: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   if (token.length < 16) throw new SeglogError("INVALID_ARGUMENT", "the access token must be at least 16 characters", { argument: "--auth-token-file" });
   return token;
+}
+
+function checkPublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SeglogError("INVALID_ARGUMENT", `--public-url must be an absolute http(s) URL, got "${value}"`, { argument: "--public-url" });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SeglogError("INVALID_ARGUMENT", `--public-url must be http or https, got "${value}"`, { argument: "--public-url" });
+  return url.origin;
 }

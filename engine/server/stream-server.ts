@@ -41,6 +41,8 @@ export interface StreamServerOptions {
   bodyBudgetBytes?: number;
   /** When set, every request but a CORS preflight needs `Authorization: Bearer <token>` (401 otherwise). */
   accessToken?: string;
+  /** The URL clients reach the server at (behind a proxy), for Location headers; default the address it listens on. */
+  publicUrl?: string;
 }
 
 export const DEFAULT_BODY_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -58,6 +60,8 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly bodyBudget: BodyBudget;
   private readonly reservations = new WeakMap<IncomingMessage, BodyReservation>();
   private readonly access: AccessToken | undefined;
+  /** Where Location headers point: publicUrl, or the listening address once known. */
+  private origin: string;
   private readonly server: Server;
   private readonly inFlight = new Set<AbortController>();
   private closing: Promise<void> | undefined;
@@ -74,6 +78,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
     this.access = options.accessToken === undefined ? undefined : new AccessToken(options.accessToken);
+    this.origin = options.publicUrl?.replace(/\/+$/, "") ?? "";
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -85,7 +90,9 @@ export class StreamServer implements ReadContext, WriteContext {
       this.server.listen(this.options.port ?? DEFAULT_PORT, host, () => {
         this.server.off("error", reject);
         const address = this.server.address() as AddressInfo;
-        resolve(`http://${host.includes(":") ? `[${host}]` : host}:${address.port}`);
+        const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+        if (this.origin === "") this.origin = url;
+        resolve(url);
       });
     });
   }
@@ -96,9 +103,9 @@ export class StreamServer implements ReadContext, WriteContext {
     return readBody(req, this.maxBodyBytes, reservation, this.bodyBudget.limit);
   }
 
+  /** The server's own origin, never the client's Host header (which anyone can set). */
   locationOf(req: IncomingMessage): string {
-    const path = parseTarget(req.url ?? "/").pathname;
-    return `http://${req.headers.host ?? `${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT}`}${path}`;
+    return `${this.origin}${parseTarget(req.url ?? "/").pathname}`;
   }
 
   close(): Promise<void> {

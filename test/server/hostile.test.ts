@@ -235,5 +235,40 @@ describe("seglog serve with hostile clients", () => {
     expect(weak.stderr).toContain("at least 16 characters");
     expect(existsSync(db)).toBe(false);
   });
+
+  it("when a client sends a Host header of its own, Location still names the server (its listening address, or the public URL it was given)", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    const plain = new StreamServer(db.streams, { port: 0 });
+    servers.push(plain);
+    const port = Number(new URL(await plain.listen()).port);
+    const answer = await new Promise<string>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      let out = "";
+      s.on("data", (d) => (out += d));
+      s.on("close", () => resolve(out));
+      s.write("PUT /v1/stream/b HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    expect(answer.toLowerCase()).toContain(`location: http://127.0.0.1:${port}/v1/stream/b`);
+    const proxied = new StreamServer(db.streams, { port: 0, publicUrl: "https://streams.example.com/" });
+    servers.push(proxied);
+    const base = await proxied.listen();
+    const r = await fetch(`${base}/v1/stream/c`, { method: "PUT" });
+    expect(r.headers.get("location")).toBe("https://streams.example.com/v1/stream/c");
+  });
+
+  it("when a stream would be created with Stream-Expires-At in the past, it is refused (400) and nothing is created", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    const server = new StreamServer(db.streams, { port: 0 });
+    servers.push(server);
+    const base = `${await server.listen()}/v1/stream`;
+    const past = await fetch(`${base}/old`, { method: "PUT", headers: { "stream-expires-at": new Date(Date.now() - 1000).toISOString() } });
+    expect(past.status).toBe(400);
+    expect(db.streams.list()).toEqual([]);
+    await rejectsWith(() => db.streams.create("old", { expiresAt: Date.now() - 1 }), "INVALID_ARGUMENT");
+    const future = await fetch(`${base}/new`, { method: "PUT", headers: { "stream-expires-at": new Date(Date.now() + 60_000).toISOString() } });
+    expect(future.status).toBe(201);
+  });
 });
 

@@ -46,6 +46,10 @@ export class StreamWrites {
     if (existing !== undefined) return this.confirm(existing, c);
     const source = c.fork === undefined ? undefined : this.catalog.writable(c.fork.from);
     const settings = this.settingsFor(c, source);
+    if (c.expiresAt !== undefined && c.expiresAt <= settings.createdAt) {
+      // It would be created expired: gone (NOT_FOUND) the moment it exists.
+      throw new SeglogError("INVALID_ARGUMENT", `options.expiresAt ${new Date(c.expiresAt).toISOString()} is not in the future`, { argument: "options.expiresAt", streamId: id });
+    }
     const origin = source === undefined ? undefined : this.forkOrigin(source, c, settings);
     const messages = c.data === undefined ? [] : this.messagesOf(settings.json, c.data, "options.data", true);
     const inc = new StreamIncarnation(this.catalog.nextNumber, id, settings, origin);
