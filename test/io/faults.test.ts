@@ -80,4 +80,50 @@ describe("I/O faults", () => {
     await expect(db.events.readStream("s")).rejects.toMatchObject({ code: "IO_ERROR" });
     expect((await db.events.readAll()).map((e) => e.data)).toEqual([1, 2]);
   });
+
+  it("when a write runs out of space while sealed batches of large appends wait behind it, every one is rejected, none is visible, and retries with the same ids then store each once", async () => {
+    const fs = new FaultyFileSystem(new NodeFileSystem());
+    db = await open(dir.path, { fileSystem: fs, durability: "buffered" });
+    await db.events.append("s", [{ type: "T", data: 1 }]);
+    fs.failNext("write", { code: "ENOSPC", partialBytes: 4096 });
+    // 30 appends of 1 MiB in one tick: several sealed 8 MiB batches queue behind the first.
+    const events = (i: number) => [{ id: `e-${i}`, type: "T", data: new Uint8Array(1024 * 1024).fill(i) }];
+    const first = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => db!.events.append(`big-${i}`, events(i), { expectedVersion: "no_stream" })));
+    expect(first.map((r) => (r.status === "rejected" ? (r.reason as SeglogError).code : "ok"))).toEqual(Array(30).fill("IO_ERROR"));
+    expect(db.health().state).toBe("open");
+    for (let i = 0; i < 30; i++) expect(db.events.streamVersion(`big-${i}`)).toBe(-1);
+    const sizeAfterFailure = (await db.stats()).diskBytes;
+    const retried = await Promise.all(Array.from({ length: 30 }, (_, i) => db!.events.append(`big-${i}`, events(i), { expectedVersion: "no_stream" })));
+    expect(retried.map((r) => r.firstVersion)).toEqual(Array(30).fill(0));
+    expect((await db.stats()).diskBytes).toBeGreaterThan(sizeAfterFailure + 30 * 1024 * 1024);
+    await db.close();
+    db = await open(dir.path);
+    for (let i = 0; i < 30; i++) {
+      const read = await db.events.readStream(`big-${i}`);
+      expect(read.map((e) => [e.id, (e.data as Uint8Array)[0]])).toEqual([[`e-${i}`, i]]);
+    }
+    expect(await db.verify()).toMatchObject({ ok: true });
+  });
+
+  it("when an fsync fails while sealed batches wait behind it, every queued append is rejected, the database fails, and after a reopen only what resolved is there", async () => {
+    const fs = new FaultyFileSystem(new NodeFileSystem());
+    db = await open(dir.path, { fileSystem: fs });
+    const append = (i: number) => db!.events.append(`big-${i}`, [{ type: "T", data: new Uint8Array(700 * 1024).fill(i) }], { expectedVersion: "no_stream" });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => append(i)));
+    fs.failNext("sync", { code: "EIO" });
+    // 20 appends of 700 KiB in one tick: the first batch's fsync fails with two sealed batches behind it.
+    const settled = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => append(10 + i)));
+    expect(settled.map((r) => (r.status === "rejected" ? (r.reason as SeglogError).code : "ok"))).toEqual(Array(20).fill("IO_ERROR"));
+    const resolved = Array.from({ length: 10 }, (_, i) => i);
+    expect(db.health().state).toBe("failed");
+    await db.close();
+    db = await open(dir.path);
+    for (let i = 0; i < 30; i++) {
+      const read = await db.events.readStream(`big-${i}`);
+      if (resolved.includes(i)) expect(read.map((e) => (e.data as Uint8Array)[0])).toEqual([i]);
+      else expect(read).toEqual([]);
+    }
+    expect(await db.verify()).toMatchObject({ ok: true });
+  });
 });
+
