@@ -92,7 +92,12 @@ export async function runSequence<M>(seed: number, steps: number, spec: ModelSpe
     if (crash) fs.crashAfter(1 + Math.floor(r() * 4));
     let error: unknown;
     if (step.run === undefined) {
-      await db.close().catch(() => undefined);
+      // A close may fail only because the machine crashed under it.
+      const closeError = await db.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (closeError !== undefined && !fs.hasCrashed) fail(`close failed without a crash: ${String(closeError)}`);
       if (!fs.hasCrashed) db = await reopen();
     } else {
       try {

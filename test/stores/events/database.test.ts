@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { open } from "../../../engine/index.js";
+import { open, SeglogError } from "../../../engine/index.js";
 import type { Database, ErrorCode } from "../../../engine/index.js";
 import {
   SubscriptionReader,
@@ -207,7 +207,7 @@ describe("close", () => {
       const settled = await withTimeout(
         pending.then(
           (step) => ({ done: step.done === true, code: undefined as string | undefined }),
-          (err: { code?: string }) => ({ done: true, code: err.code }),
+          (err: unknown) => ({ done: true, code: err instanceof SeglogError ? err.code : `not a SeglogError: ${String(err)}` }),
         ),
         WAIT_MS,
         "waiting for a subscription read to settle after close",
