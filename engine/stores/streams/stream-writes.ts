@@ -48,7 +48,7 @@ export class StreamWrites {
     const settings = this.settingsFor(c, source);
     if (c.expiresAt !== undefined && c.expiresAt <= settings.createdAt) {
       // It would be created expired: gone (NOT_FOUND) the moment it exists.
-      throw new SeglogError("INVALID_ARGUMENT", `options.expiresAt ${new Date(c.expiresAt).toISOString()} is not in the future`, { argument: "options.expiresAt", streamId: id });
+      throw new SeglogError("INVALID_ARGUMENT", `options.expiresAt ${c.expiresAt} (ms) is not after now (${settings.createdAt})`, { argument: "options.expiresAt", streamId: id });
     }
     const origin = source === undefined ? undefined : this.forkOrigin(source, c, settings);
     const messages = c.data === undefined ? [] : this.messagesOf(settings.json, c.data, "options.data", true);
