@@ -1,5 +1,5 @@
 /**
- * `seglog serve <dir> [--port 4437] [--host 127.0.0.1] [--long-poll-timeout MS] [--body-budget BYTES]`:
+ * `seglog serve <dir> [--port 4437] [--host 127.0.0.1] [--long-poll-timeout MS] [--memory-budget BYTES]`:
  * the Durable Streams HTTP protocol over db.streams (engine/server/).
  *
  * Holds the writer lock for as long as it runs. <dir> is created when missing
@@ -13,14 +13,14 @@ import { open } from "../database.js";
 import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { isLoopback } from "../server/access-token.js";
-import { DEFAULT_BODY_BUDGET_BYTES, DEFAULT_HOST, DEFAULT_PORT, StreamServer } from "../server/stream-server.js";
+import { DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_HOST, DEFAULT_PORT, StreamServer } from "../server/stream-server.js";
 import { parseInteger } from "./open-database.js";
 
 interface ServeOptions {
   port: string;
   host: string;
   longPollTimeout?: string;
-  bodyBudget?: string;
+  memoryBudget?: string;
   authTokenFile?: string;
   auth: boolean;
   publicUrl?: string;
@@ -37,12 +37,12 @@ export function registerServe(program: Command): void {
     .option("--auth-token-file <path>", "require Authorization: Bearer <the file's first line> on every request (also SEGLOG_AUTH_TOKEN)")
     .option("--no-auth", "serve a non-loopback address without a token (behind a proxy that authenticates)")
     .option("--public-url <url>", "the URL clients reach the server at, for Location headers (behind a proxy)")
-    .option("--body-budget <bytes>", `bytes of request bodies held at once across all requests; beyond it 503 (default ${DEFAULT_BODY_BUDGET_BYTES})`)
+    .option("--memory-budget <bytes>", `bytes held for clients at once: request bodies (beyond it 503) and SSE output queued for slow readers (beyond it the connection ends) (default ${DEFAULT_MEMORY_BUDGET_BYTES})`)
     .action(async (dir: string, options: ServeOptions) => {
       const port = parseInteger(options.port, "--port");
       if (port > 65535) throw new SeglogError("INVALID_ARGUMENT", `--port must be at most 65535, got ${port}`, { argument: "--port" });
       const longPollMs = options.longPollTimeout === undefined ? undefined : parseInteger(options.longPollTimeout, "--long-poll-timeout");
-      const bodyBudgetBytes = options.bodyBudget === undefined ? undefined : parseInteger(options.bodyBudget, "--body-budget");
+      const memoryBudgetBytes = options.memoryBudget === undefined ? undefined : parseInteger(options.memoryBudget, "--memory-budget");
       const accessToken = readAccessToken(options.authTokenFile);
       if (accessToken === undefined && options.auth && !isLoopback(options.host)) {
         throw new SeglogError("INVALID_ARGUMENT", `--host ${options.host} is reachable from other machines: give --auth-token-file (or SEGLOG_AUTH_TOKEN), or --no-auth when a proxy in front authenticates`, {
@@ -56,7 +56,7 @@ export function registerServe(program: Command): void {
         host: options.host,
         port,
         ...(longPollMs === undefined ? {} : { longPollMs }),
-        ...(bodyBudgetBytes === undefined ? {} : { bodyBudgetBytes }),
+        ...(memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes }),
         ...(accessToken === undefined ? {} : { accessToken }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: checkPublicUrl(options.publicUrl) }),
       });

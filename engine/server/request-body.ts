@@ -5,7 +5,7 @@
  * and the connection is closed, so the rest of the upload is never read.
  */
 import type { IncomingMessage } from "node:http";
-import { ServerBusy, type BodyReservation } from "./body-budget.js";
+import { ServerBusy, type Reservation } from "./memory-budget.js";
 
 export class PayloadTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -25,7 +25,7 @@ export class ClientGone extends Error {
  * budget before it is kept (all at once when Content-Length announces them),
  * and a body the budget cannot take is refused with `ServerBusy`.
  */
-export function readBody(req: IncomingMessage, limit: number, reservation: BodyReservation, budgetLimit: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, limit: number, reservation: Reservation, budgetLimit: number): Promise<Uint8Array> {
   const announced = Number(req.headers["content-length"]);
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(new PayloadTooLarge(limit));
   const upFront = Number.isFinite(announced) && announced > 0 ? announced : 0;

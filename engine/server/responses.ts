@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { SeglogError } from "../errors.js";
-import { ServerBusy } from "./body-budget.js";
+import { ServerBusy } from "./memory-budget.js";
 import { PayloadTooLarge } from "./request-body.js";
 import { BadRequest, H } from "./protocol.js";
 

@@ -17,8 +17,10 @@
  *
  * Backpressure: the next read waits until the socket has taken the last one
  * (`drain`), so a reader that stops reading holds at most one read's worth of
- * output in memory; and every read of a long catch-up gives the event loop a
- * turn, so other requests keep their latency.
+ * output in memory, and that read is held against the server's memory budget:
+ * when the budget cannot take it, the connection ends (the client reconnects
+ * from the last control event's offset). Every read of a long catch-up gives
+ * the event loop a turn, so other requests keep their latency.
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
@@ -27,10 +29,13 @@ import { SeglogError } from "../errors.js";
 import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
 import { START_OFFSET } from "../stores/streams/stream-offsets.js";
 import type * as api from "../types.js";
+import type { MemoryBudget, Reservation } from "./memory-budget.js";
 import { H, responseCursor } from "./protocol.js";
 
 export interface SseContext {
   readonly streams: api.ByteStreamStore;
+  /** Output queued for a slow reader is held against the server's budget. */
+  readonly memory: MemoryBudget;
   readonly maxReadBytes: number;
   /** How long one SSE connection lives before the server ends it. */
   readonly sseLifetimeMs: number;
@@ -53,6 +58,7 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   res.writeHead(200, headers);
   res.flushHeaders();
   const deadline = Date.now() + ctx.sseLifetimeMs;
+  const queued = ctx.memory.reservation();
   let first = true;
   try {
     for (;;) {
@@ -65,7 +71,7 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
       }
       if (fresh || first) out += controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) });
       first = false;
-      if (out !== "" && !(await written(res, out, signal))) return;
+      if (out !== "" && !(await written(res, out, queued, signal))) return;
       if (!read.hasMore) {
         const left = deadline - Date.now();
         if (left <= 0 || signal.aborted) return;
@@ -85,17 +91,29 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
     // The stream went away (deleted, expired) or the database closed: end the events.
     if (!(err instanceof SeglogError)) throw err;
   } finally {
+    queued.release();
     res.end();
   }
 }
 
-/** Writes `text`; when the socket's buffer is full, waits until it drains. False when the client left meanwhile. */
-async function written(res: ServerResponse, text: string, signal: AbortSignal): Promise<boolean> {
+/**
+ * Writes `text`; when the socket's buffer is full, holds what waits in it
+ * against the budget until it drains. False when the connection is over: the
+ * client left, the server shuts down, or the budget could not hold the output
+ * (then the connection is cut, which frees it).
+ */
+async function written(res: ServerResponse, text: string, queued: Reservation, signal: AbortSignal): Promise<boolean> {
   if (res.write(text)) return true;
+  if (!queued.grow(res.writableLength)) {
+    res.destroy();
+    return false;
+  }
   try {
     await once(res, "drain", { signal });
   } catch {
     return false; // aborted: the client left or the server shuts down
+  } finally {
+    queued.release();
   }
   return !res.destroyed;
 }

@@ -20,7 +20,7 @@ import type * as api from "../types.js";
 import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
 import { AccessToken } from "./access-token.js";
-import { BodyBudget, ServerBusy, type BodyReservation } from "./body-budget.js";
+import { MemoryBudget, ServerBusy, type Reservation } from "./memory-budget.js";
 import { ClientGone, PayloadTooLarge, readBody } from "./request-body.js";
 import { send, sendError, setCommonHeaders } from "./responses.js";
 import { handleDelete, handlePost, handlePut, type WriteContext } from "./write-routes.js";
@@ -37,15 +37,19 @@ export interface StreamServerOptions {
   maxReadBytes?: number;
   /** Largest request body (default: the database's default maxRecordBytes, 16 MiB). */
   maxBodyBytes?: number;
-  /** Bytes of request bodies held at once across all requests (default 256 MiB); beyond it, 503 with Retry-After. */
-  bodyBudgetBytes?: number;
+  /**
+   * Bytes held for clients at once (default 256 MiB): request bodies being
+   * received (beyond it, 503 with Retry-After) and SSE output queued for
+   * readers slower than the stream (beyond it, that connection ends).
+   */
+  memoryBudgetBytes?: number;
   /** When set, every request but a CORS preflight needs `Authorization: Bearer <token>` (401 otherwise). */
   accessToken?: string;
   /** The URL clients reach the server at (behind a proxy), for Location headers; default the address it listens on. */
   publicUrl?: string;
 }
 
-export const DEFAULT_BODY_BUDGET_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 
 export const DEFAULT_PORT = 4437;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -57,8 +61,8 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly sseKeepAliveMs: number;
   readonly maxReadBytes: number;
   readonly maxBodyBytes: number;
-  readonly bodyBudget: BodyBudget;
-  private readonly reservations = new WeakMap<IncomingMessage, BodyReservation>();
+  readonly memory: MemoryBudget;
+  private readonly reservations = new WeakMap<IncomingMessage, Reservation>();
   private readonly access: AccessToken | undefined;
   /** Where Location headers point: publicUrl, or the listening address once known. */
   private origin: string;
@@ -76,7 +80,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.sseKeepAliveMs = options.sseKeepAliveMs ?? 15_000;
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    this.bodyBudget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
+    this.memory = new MemoryBudget(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
     this.access = options.accessToken === undefined ? undefined : new AccessToken(options.accessToken);
     this.origin = options.publicUrl?.replace(/\/+$/, "") ?? "";
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -99,8 +103,8 @@ export class StreamServer implements ReadContext, WriteContext {
 
   bodyOf(req: IncomingMessage): Promise<Uint8Array> {
     let reservation = this.reservations.get(req);
-    if (reservation === undefined) this.reservations.set(req, (reservation = this.bodyBudget.reservation()));
-    return readBody(req, this.maxBodyBytes, reservation, this.bodyBudget.limit);
+    if (reservation === undefined) this.reservations.set(req, (reservation = this.memory.reservation()));
+    return readBody(req, this.maxBodyBytes, reservation, this.memory.limit);
   }
 
   /** The server's own origin, never the client's Host header (which anyone can set). */

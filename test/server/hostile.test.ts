@@ -167,7 +167,7 @@ describe("seglog serve with hostile clients", () => {
   it("when unfinished bodies would hold more than the server's budget, the next one is refused with 503 and Retry-After, and its bytes come back when a body is done", async () => {
     const db = await open(path.join(dir, "db"), { durability: "buffered" });
     databases.push(db);
-    const server = new StreamServer(db.streams, { port: 0, bodyBudgetBytes: 1024 * 1024 });
+    const server = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: 1024 * 1024 });
     servers.push(server);
     const port = Number(new URL(await server.listen()).port);
     await db.streams.create("s");
@@ -194,7 +194,7 @@ describe("seglog serve with hostile clients", () => {
     expect(refused.toLowerCase()).toContain("retry-after: 1");
     first.end("a".repeat(599_000));
     expect((await firstAnswer).split("\r\n")[0]).toBe("HTTP/1.1 204 No Content");
-    expect(server.bodyBudget.inUse).toBe(0);
+    expect(server.memory.inUse).toBe(0);
     const third = net.connect(port, "127.0.0.1");
     third.on("error", () => undefined);
     const thirdAnswer = answer(third);
@@ -269,6 +269,45 @@ describe("seglog serve with hostile clients", () => {
     await rejectsWith(() => db.streams.create("old", { expiresAt: Date.now() - 1 }), "INVALID_ARGUMENT");
     const future = await fetch(`${base}/new`, { method: "PUT", headers: { "stream-expires-at": new Date(Date.now() + 60_000).toISOString() } });
     expect(future.status).toBe(201);
+  });
+
+  it("when many SSE readers stall, the output queued for them stays within the server's memory budget: readers it cannot hold are cut off", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    await db.streams.create("big");
+    const message = new Uint8Array(1024 * 1024).fill(0x62);
+    for (let i = 0; i < 20; i++) await db.streams.append("big", message);
+    const budget = 2 * 1024 * 1024;
+    const server = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: budget });
+    servers.push(server);
+    const port = Number(new URL(await server.listen()).port);
+    let closed = 0;
+    const readers = Array.from({ length: 12 }, () => {
+      const reader = net.connect(port, "127.0.0.1");
+      reader.on("error", () => undefined);
+      reader.on("close", () => closed++);
+      reader.pause();
+      reader.write("GET /v1/stream/big?offset=-1&live=sse HTTP/1.1\r\nHost: x\r\n\r\n");
+      return reader;
+    });
+    let most = 0;
+    for (let t = 0; t < 30; t++) {
+      await new Promise((r) => setTimeout(r, 50));
+      most = Math.max(most, server.memory.inUse);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(budget);
+    // Reading again: the readers that were cut off end once their bytes are read; the others stay connected.
+    for (const r of readers) {
+      r.on("data", () => undefined);
+      r.resume();
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(closed).toBeGreaterThan(0);
+    expect(closed).toBeLessThan(readers.length);
+    for (const r of readers) r.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.memory.inUse).toBe(0);
   });
 });
 

@@ -1,0 +1,62 @@
+/**
+ * The bytes the server holds for its clients at once: request bodies being
+ * received, and event-stream output queued for readers slower than the
+ * stream. Per-request limits alone let a hundred clients that each send
+ * 15 MiB and stop one byte short hold 1.5 GB, or a thousand stalled SSE
+ * readers a read each; with one budget, a body that would take the total past
+ * it is refused (503, Retry-After) before its bytes are kept, and an SSE
+ * connection whose queued output would is ended (its client reconnects from
+ * the last offset it saw).
+ *
+ * Each holder takes a `Reservation`: bytes are reserved before they are held
+ * and given back when they are not any more, whatever the outcome.
+ */
+export class MemoryBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  reservation(): Reservation {
+    return new Reservation(this);
+  }
+
+  /** Takes `bytes` if the total stays within the limit. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+export class Reservation {
+  private held = 0;
+
+  constructor(private readonly budget: MemoryBudget) {}
+
+  /** Reserves `bytes` more for this holder; false when the budget cannot spare them. */
+  grow(bytes: number): boolean {
+    if (!this.budget.take(bytes)) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  release(): void {
+    this.budget.give(this.held);
+    this.held = 0;
+  }
+}
+
+/** The server holds as many bytes for clients as it may: try again shortly. */
+export class ServerBusy extends Error {
+  constructor(readonly limit: number) {
+    super(`the server holds its limit of ${limit} bytes for clients; try again shortly`);
+  }
+}
