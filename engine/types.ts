@@ -209,8 +209,13 @@ export interface ByteStreamStore {
   append(id: string, data: Uint8Array | string, options?: { seq?: string }): Promise<string>;
   close(id: string): Promise<void>;
   delete(id: string): Promise<void>;
-  read(id: string, offset?: string, options?: { maxBytes?: number }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }>;
-  readMessages(id: string, offset?: string, options?: { maxMessages?: number }): Promise<{ messages: ByteStreamMessage[]; offset: string; hasMore: boolean; closed: boolean }>;
+  /** `of` (seglog's addition): read only the stream this info came from; NOT_FOUND if the id was deleted (and created again) since. */
+  read(id: string, offset?: string, options?: { maxBytes?: number; of?: ByteStreamInfo }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }>;
+  readMessages(
+    id: string,
+    offset?: string,
+    options?: { maxMessages?: number; of?: ByteStreamInfo },
+  ): Promise<{ messages: ByteStreamMessage[]; offset: string; hasMore: boolean; closed: boolean }>;
   currentOffset(id: string): string;
   getMetadata(id: string): ByteStreamInfo;
   /** Resolves when data past `offset` exists, the stream closes, or timeoutMs passes (`signal`: seglog's addition). */

@@ -33,11 +33,14 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
   if (live !== undefined && offset === undefined) throw new BadRequest(`live=${live} needs an offset`);
   if (live === "sse") return serveSse(ctx, res, id, offset!, cursor, signal);
   if (offset === "now" && live === undefined) return answerNow(ctx, res, id);
-  const start = offset === "now" ? ctx.streams.touch(id).offset : offset === undefined || offset === "-1" ? START_OFFSET : offset;
-  let read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes });
+  // The stream this request reads: a delete and re-create of the id while it
+  // waits must not hand it the new stream's bytes at an offset of the old one.
+  const of = ctx.streams.touch(id);
+  const start = offset === "now" ? of.offset : offset === undefined || offset === "-1" ? START_OFFSET : offset;
+  let read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes, of });
   if (live === "long-poll" && read.offset === start) {
     if (!read.closed && (await ctx.streams.waitForData(id, start, ctx.longPollMs, signal))) {
-      read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes });
+      read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes, of });
     }
     if (read.offset === start) {
       // Nothing new: the wait timed out (or was cut short), or the stream is closed.

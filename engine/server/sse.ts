@@ -50,7 +50,9 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   const info = streams.touch(id);
   let position = offset === "now" ? info.offset : offset === "-1" ? START_OFFSET : offset;
   // The first read happens before the headers, so a bad offset is still a plain 400.
-  let read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes });
+  // Every read is of the stream this connection started on (`of`): after a
+  // delete and re-create of the id the events end instead of going on in the new one.
+  let read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
   const contentType = info.contentType ?? "application/octet-stream";
   const base64 = !(mediaType(contentType).startsWith("text/") || isJsonContentType(contentType));
   const headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" };
@@ -85,7 +87,7 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
       // A long catch-up reads on and on without waiting: let other requests in between.
       if (read.hasMore) await nextTurn();
       if (signal.aborted || res.destroyed) return;
-      read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes });
+      read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
     }
   } catch (err) {
     // The stream went away (deleted, expired) or the database closed: end the events.

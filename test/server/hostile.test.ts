@@ -309,5 +309,24 @@ describe("seglog serve with hostile clients", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(server.memory.inUse).toBe(0);
   });
+
+  it("when a read is pinned to the stream an info describes, a delete and re-create of the id makes it NOT_FOUND instead of reading the new stream", async () => {
+    const db = await open(path.join(dir, "db"));
+    databases.push(db);
+    await db.streams.create("s", { contentType: "text/plain" });
+    const tail = await db.streams.append("s", "old");
+    const of = db.streams.getMetadata("s");
+    expect(new TextDecoder().decode((await db.streams.read("s", "-1", { of })).data)).toBe("old");
+    await db.streams.delete("s");
+    await db.streams.create("s", { contentType: "text/plain" });
+    await db.streams.append("s", "new");
+    await db.streams.append("s", "new bytes, more of them");
+    // The old tail is an offset of the new stream too: unpinned, it reads the new stream's bytes.
+    expect(new TextDecoder().decode((await db.streams.read("s", tail)).data)).toBe("new bytes, more of them");
+    await rejectsWith(() => db.streams.read("s", tail, { of }), "NOT_FOUND");
+    await rejectsWith(() => db.streams.readMessages("s", "-1", { of }), "NOT_FOUND");
+    await rejectsWith(() => db.streams.read("s", "-1", { of: { ...of } }), "INVALID_ARGUMENT");
+    expect(new TextDecoder().decode((await db.streams.read("s", "-1", { of: db.streams.getMetadata("s") })).data)).toBe("newnew bytes, more of them");
+  });
 });
 

@@ -47,6 +47,8 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   private readonly compaction: StreamCompaction;
   /** A read renewed some TTL since the last checkpoint section was taken. */
   private accessRenewed = false;
+  /** Which incarnation each info handed out describes (reads `of` it are pinned to that stream). */
+  private readonly described = new WeakMap<object, StreamIncarnation>();
 
   constructor(private readonly ctx: StoreContext) {
     this.catalog = new StreamCatalog(ctx.clock);
@@ -92,9 +94,10 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
 
   // ---- reads --------------------------------------------------------------
 
-  async read(id: string, offset?: string, options?: { maxBytes?: number }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }> {
-    const maxBytes = checkCount(checkObject(options, "options").maxBytes, "options.maxBytes");
-    const { inc, position } = this.readable(id, offset);
+  async read(id: string, offset?: string, options?: { maxBytes?: number; of?: api.ByteStreamInfo }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }> {
+    const o = checkObject(options, "options");
+    const maxBytes = checkCount(o.maxBytes, "options.maxBytes");
+    const { inc, position } = this.readable(id, offset, o.of);
     const r = this.reads.readBytes(inc, position, maxBytes);
     return { data: r.data, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
   }
@@ -102,10 +105,11 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   async readMessages(
     id: string,
     offset?: string,
-    options?: { maxMessages?: number },
+    options?: { maxMessages?: number; of?: api.ByteStreamInfo },
   ): Promise<{ messages: api.ByteStreamMessage[]; offset: string; hasMore: boolean; closed: boolean }> {
-    const maxMessages = checkCount(checkObject(options, "options").maxMessages, "options.maxMessages");
-    const { inc, position } = this.readable(id, offset);
+    const o = checkObject(options, "options");
+    const maxMessages = checkCount(o.maxMessages, "options.maxMessages");
+    const { inc, position } = this.readable(id, offset, o.of);
     const r = this.reads.readMessages(inc, position, maxMessages);
     const messages = r.messages.map((m) => ({ data: m.data, offset: formatOffset(m.end) }));
     return { messages, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
@@ -237,12 +241,21 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
 
   // ---- internals ----------------------------------------------------------
 
-  /** The incarnation a read sees and the checked position in it; renews the TTL. */
-  private readable(id: string, offset: string | undefined): { inc: StreamIncarnation; position: ReturnType<typeof parseOffset> } {
+  /**
+   * The incarnation a read sees and the checked position in it; renews the
+   * TTL. `of`: an info this store returned; the read must find the stream it
+   * describes, not one created under the id since.
+   */
+  private readable(id: string, offset: string | undefined, of?: unknown): { inc: StreamIncarnation; position: ReturnType<typeof parseOffset> } {
     this.ctx.checkOpen();
     checkStreamId(id);
+    const pinned = of === undefined ? undefined : this.described.get(of as object);
+    if (of !== undefined && pinned === undefined) throw invalidArgument("options.of", "must be a ByteStreamInfo this store returned");
     const position = parseOffset(offset, "offset");
     const inc = this.catalog.visible(id);
+    if (pinned !== undefined && pinned !== inc) {
+      throw new SeglogError("NOT_FOUND", `byte stream ${id} was deleted since its info was read`, { streamId: id });
+    }
     this.reads.checkPosition(inc, position, "offset");
     this.renew(inc);
     return { inc, position };
@@ -260,6 +273,7 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     const info: api.ByteStreamInfo = { id: inc.streamId, contentType: s.contentType, createdAt: s.createdAt, closed: inc.closed, offset: formatOffset(inc.chunks.tail) };
     if (s.ttlSeconds !== undefined) info.ttlSeconds = s.ttlSeconds;
     if (s.expiresAt !== undefined) info.expiresAt = s.expiresAt;
+    this.described.set(info, inc);
     return info;
   }
 }
