@@ -38,7 +38,7 @@ export const SCAN_CHUNK_BYTES = 1 * MiB;
 /** Iterators fetch this many events per step. */
 export const ITERATE_BATCH = 512;
 
-/** A single group-commit write never grows past this before it is flushed. */
+/** A group-commit batch is sealed at this size (or at what one segment holds, if less); the next write opens a new one. */
 export const GROUP_COMMIT_SOFT_LIMIT = 8 * MiB;
 
 export function checkLimits(segmentBytes: number, maxRecordBytes: number): void {
