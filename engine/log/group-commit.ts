@@ -195,7 +195,7 @@ export class GroupCommit {
     const bytes = batch.length - start;
     // A store checks its write against maxWriteBytes before it submits; a bigger
     // one here could not be addressed inside a segment.
-    if (bytes > this.maxWriteBytes) throw new Error(`seglog invariant broken: a write of ${bytes} bytes is larger than a segment holds`);
+    if (bytes > this.maxWriteBytes) throw new Error(`seglog invariant broken: a write of ${bytes} bytes is over maxWriteBytes`);
     if (batch.length > this.batchLimit && start > 0) {
       // This write takes the batch past its limit: it opens the next batch instead.
       const next = this.newBatch();
@@ -203,8 +203,8 @@ export class GroupCommit {
       next.buf.set(batch.buf.subarray(start, batch.length));
       next.length = bytes;
       batch.length = start;
-      this.seal();
-      this.filling = batch = next;
+      this.seal(next);
+      batch = next;
       start = 0;
     }
     batch.writes.push(write);
@@ -268,9 +268,10 @@ export class GroupCommit {
     if (!this.running) void this.run();
   };
 
-  private seal(): void {
+  /** Queues the batch being filled and starts filling `next`. */
+  private seal(next = this.newBatch()): void {
     this.sealed.push(this.filling);
-    this.filling = this.newBatch();
+    this.filling = next;
   }
 
   private newBatch(): Batch {
