@@ -29,6 +29,11 @@ async function runAndKill(dir: string, seed: number, lifetimeMs: number): Promis
   const deadline = Date.now() + 30_000;
   const started = () => lines.filter((l) => l === "compacting").length;
   while (started() < 3 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  if (started() < 3) {
+    child.kill("SIGKILL");
+    await exited;
+    throw new Error(`the writer started ${started()} compactions in 30 s, not 3 (exit ${child.exitCode}): ${errors}`);
+  }
   await new Promise((resolve) => setTimeout(resolve, lifetimeMs));
   child.kill("SIGKILL");
   await exited;

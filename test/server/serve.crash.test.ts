@@ -71,11 +71,16 @@ describe("seglog serve under SIGKILL", () => {
 
     for (let round = 0; round < ROUNDS; round++) {
       let stop = false;
+      let killing = false;
       const plain = Array.from({ length: PLAIN_WRITERS }, async (_, w) => {
         const writer = `w${w}`;
         for (let n = next.get(writer) ?? 0; !stop; n++) {
           inFlight.set(writer, n);
-          const res = await post(stream, payload(writer, n)).catch(() => undefined);
+          const res = await post(stream, payload(writer, n)).catch((err: unknown) => {
+            // Only the kill may cut a request off; any other failure is a finding.
+            if (!killing) throw err;
+            return undefined;
+          });
           if (res === undefined) return;
           expect(res.status).toBe(204);
           acked.set(writer, n);
@@ -87,7 +92,11 @@ describe("seglog serve under SIGKILL", () => {
         const epoch = epochs.get(writer) ?? 0;
         for (let n = next.get(writer) ?? 0; !stop; n++) {
           inFlight.set(writer, n);
-          const res = await post(stream, payload(writer, n), producerHeaders(writer, epoch, n)).catch(() => undefined);
+          const res = await post(stream, payload(writer, n), producerHeaders(writer, epoch, n)).catch((err: unknown) => {
+            // Only the kill may cut a request off; any other failure is a finding.
+            if (!killing) throw err;
+            return undefined;
+          });
           if (res === undefined) return;
           expect(res.status).toBe(200);
           acked.set(writer, n);
@@ -95,6 +104,7 @@ describe("seglog serve under SIGKILL", () => {
         }
       });
       await sleep(150 + Math.floor(random() * 350));
+      killing = true;
       await server.child.kill();
       stop = true;
       await Promise.all([...plain, ...producers]);
