@@ -62,8 +62,8 @@ export function writeKeyed(
   what: string,
   apply: (location: number, bytes: number) => void,
 ): Promise<void> {
-  checkRecordSize(ctx, head.length + (tail?.length ?? 0), what);
-  // The write is in the writer's view before the group commit can see it.
+  // The write is in the writer's view before the group commit can see it; a
+  // write refused before framing (TOO_LARGE, in writeRecord) leaves it below.
   let succeeded!: () => void;
   let failed!: (err: unknown) => void;
   const outcome = new Promise<void>((resolve, reject) => {
