@@ -79,7 +79,8 @@ ${settingsMarkdown(entries)}
 }
 
 /** Replaces (or appends) the section in `path`, leaving every other section as it is. */
-export function writeSection(path: string, text: string): void {
+/** Replaces the section under `heading` (the first line of `text`) or appends it. */
+export function writeSection(path: string, text: string, heading = HEADING): void {
   const body = text.endsWith("\n") ? text : `${text}\n`;
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
@@ -88,7 +89,7 @@ export function writeSection(path: string, text: string): void {
   }
   const old = readFileSync(path, "utf8");
   const lines = old.split("\n");
-  const start = lines.findIndex((l) => l.trimEnd() === HEADING);
+  const start = lines.findIndex((l) => l.trimEnd() === heading);
   if (start < 0) {
     writeFileSync(path, `${old.replace(/\n*$/, "\n\n")}${body}`);
     return;

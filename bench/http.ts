@@ -16,13 +16,13 @@
  * Run: `npm run build && npm run bench:http` (`-- --seconds 2 --rounds 1` for a quick run).
  * Writes bench/results/http.json and the "## HTTP byte streams" section of docs/benchmarks.md.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeDocSection } from "./http-report.js";
+import { SUBJECTS, stop } from "./http-servers.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "2" } } });
 const SECONDS = Number(values.seconds);
@@ -31,28 +31,6 @@ const WRITERS = 16;
 const BODY = Buffer.alloc(256, "x");
 const FILL_BODY = Buffer.alloc(1024, "y");
 const FILL_APPENDS = 4096;
-
-interface Subject {
-  name: string;
-  start(dir: string): Promise<{ child: ChildProcess; base: string }>;
-}
-
-const SUBJECTS: Subject[] = [
-  { name: "seglog serve", start: (dir) => launch(["dist/engine/cli/main.js", "serve", join(dir, "db"), "--port", "0"]) },
-  {
-    name: "@durable-streams/server (file-backed)",
-    start: (dir) =>
-      launch([
-        "--input-type=module",
-        "-e",
-        `import { DurableStreamTestServer } from "@durable-streams/server";
-         const server = new DurableStreamTestServer({ port: 0, dataDir: ${JSON.stringify(join(dir, "ref"))} });
-         const url = await server.start();
-         console.log("at " + url + "/v1/stream/");
-         process.on("SIGTERM", async () => { await server.stop(); process.exit(0); });`,
-      ]),
-  },
-];
 
 export interface Measurement {
   workload: string;
@@ -213,28 +191,5 @@ function call(agent: Agent, method: string, url: string, body: Buffer | undefine
     });
     req.on("error", reject);
     req.end(body);
-  });
-}
-
-function launch(args: string[]): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
-      out += chunk;
-      const m = /at (http:\/\/\S+\/v1\/stream)\//.exec(out);
-      if (m !== null) resolve({ child, base: m[1]! });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
   });
 }

@@ -8,10 +8,9 @@
  *                      connection ends.
  *
  * Every data event is followed by its control event. Text and JSON streams
- * send their text, one `data:` line per line of it (every CR, LF or CRLF
- * starts a new `data:` line, so payload bytes can never end an event or forge
- * one); other content types send base64 and say so in
- * Stream-SSE-Data-Encoding. The connection ends after about a minute (clients
+ * send their text, one `data:` line per line of it; other content types send
+ * base64 and say so in Stream-SSE-Data-Encoding (sse-encoding.ts). A large
+ * event is built and written in pieces, a turn of the event loop apart. The connection ends after about a minute (clients
  * reconnect from the last streamNextOffset), when the client leaves, or when
  * the server shuts down; comments keep it alive meanwhile.
  *
@@ -31,6 +30,7 @@ import { START_OFFSET } from "../stores/streams/stream-offsets.js";
 import type * as api from "../types.js";
 import type { MemoryBudget, Reservation } from "./memory-budget.js";
 import { H, responseCursor } from "./protocol.js";
+import { dataEventPieces } from "./sse-encoding.js";
 
 export interface SseContext {
   readonly streams: api.ByteStreamStore;
@@ -42,8 +42,6 @@ export interface SseContext {
   /** How often a comment is sent while nothing happens. */
   readonly sseKeepAliveMs: number;
 }
-
-const LINE_BREAK = /\r\n|\r|\n/;
 
 export async function serveSse(ctx: SseContext, res: ServerResponse, id: string, offset: string, cursor: string | undefined, signal: AbortSignal): Promise<void> {
   const { streams } = ctx;
@@ -65,15 +63,17 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   try {
     for (;;) {
       const fresh = read.offset !== position;
-      let out = fresh ? dataEvent(read.data, base64) : "";
+      if (fresh && !(await writeDataEvent(res, read.data, base64, queued, signal))) return;
       position = read.offset;
       if (read.closed) {
-        res.write(out + controlEvent({ streamNextOffset: position, streamClosed: true }));
+        res.write(controlEvent({ streamNextOffset: position, streamClosed: true }));
         return;
       }
-      if (fresh || first) out += controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) });
+      if (fresh || first) {
+        const control = controlEvent({ streamNextOffset: position, streamCursor: responseCursor(cursor), ...(read.hasMore ? {} : { upToDate: true }) });
+        if (!(await written(res, control, queued, signal))) return;
+      }
       first = false;
-      if (out !== "" && !(await written(res, out, queued, signal))) return;
       if (!read.hasMore) {
         const left = deadline - Date.now();
         if (left <= 0 || signal.aborted) return;
@@ -98,13 +98,27 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   }
 }
 
+/** One data event, piece by piece, with a turn of the event loop between pieces. */
+async function writeDataEvent(res: ServerResponse, data: Uint8Array, base64: boolean, queued: Reservation, signal: AbortSignal): Promise<boolean> {
+  let first = true;
+  for (const piece of dataEventPieces(data, base64)) {
+    if (!first) {
+      await nextTurn();
+      if (signal.aborted || res.destroyed) return false;
+    }
+    first = false;
+    if (!(await written(res, piece, queued, signal))) return false;
+  }
+  return true;
+}
+
 /**
  * Writes `text`; when the socket's buffer is full, holds what waits in it
  * against the budget until it drains. False when the connection is over: the
  * client left, the server shuts down, or the budget could not hold the output
  * (then the connection is cut, which frees it).
  */
-async function written(res: ServerResponse, text: string, queued: Reservation, signal: AbortSignal): Promise<boolean> {
+async function written(res: ServerResponse, text: string | Buffer, queued: Reservation, signal: AbortSignal): Promise<boolean> {
   if (res.write(text)) return true;
   if (!queued.grow(res.writableLength)) {
     res.destroy();
@@ -118,11 +132,6 @@ async function written(res: ServerResponse, text: string, queued: Reservation, s
     queued.release();
   }
   return !res.destroyed;
-}
-
-function dataEvent(data: Uint8Array, base64: boolean): string {
-  const text = base64 ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64") : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
-  return `event: data\n${text.split(LINE_BREAK).map((line) => `data:${line}`).join("\n")}\n\n`;
 }
 
 function controlEvent(control: Record<string, unknown>): string {
