@@ -33,6 +33,8 @@ interface Block {
   data: Uint8Array;
   view: DataView;
   length: number;
+  /** Used since eviction last passed it (CLOCK: a hit only sets this, instead of reordering the map). */
+  referenced: boolean;
 }
 
 export class RecordReader {
@@ -91,26 +93,34 @@ export class RecordReader {
     const key = segment.number * BLOCKS_PER_SEGMENT + start / BLOCK_BYTES;
     let block = this.blocks.get(key);
     if (block !== undefined && block.segment === segment && (block.length >= need || start + block.length >= segment.committedEnd)) {
-      // Most recently used goes last: Map keeps insertion order.
-      this.blocks.delete(key);
-      this.blocks.set(key, block);
+      block.referenced = true;
       return block;
     }
     if (block === undefined) {
       block = this.blocks.size >= this.capacity ? this.evict() : newBlock(segment);
     } else this.blocks.delete(key);
     block.segment = segment;
+    block.referenced = false;
     const length = Math.max(0, Math.min(BLOCK_BYTES, segment.committedEnd - start));
     block.length = length > 0 ? segment.read(block.data, 0, length, start) : 0;
     this.blocks.set(key, block);
     return block;
   }
 
+  /**
+   * The oldest block not used since the last pass (second chance): a block
+   * used meanwhile moves to the newest end with its mark cleared. Map keeps
+   * insertion order, so "oldest" is the first key; the loop ends because every
+   * pass clears a mark.
+   */
   private evict(): Block {
-    const oldest = this.blocks.keys().next().value as number;
-    const block = this.blocks.get(oldest)!;
-    this.blocks.delete(oldest);
-    return block;
+    for (;;) {
+      const [key, block] = this.blocks.entries().next().value as [number, Block];
+      this.blocks.delete(key);
+      if (!block.referenced) return block;
+      block.referenced = false;
+      this.blocks.set(key, block);
+    }
   }
 
   /**
@@ -164,5 +174,5 @@ export class RecordReader {
 
 function newBlock(segment: Segment): Block {
   const data = new Uint8Array(BLOCK_BYTES);
-  return { segment, data, view: new DataView(data.buffer), length: 0 };
+  return { segment, data, view: new DataView(data.buffer), length: 0, referenced: false };
 }

@@ -414,3 +414,22 @@ describe("an Emmett processor on seglog killed with SIGKILL", () => {
     expect(await readCheckpoint(db, "crash-reactor")).toBe(BigInt(total));
   });
 });
+
+describe("the Emmett example service", () => {
+  it("when `npm run example:emmett` runs twice on one directory, each run confirms a cart, the projector's read model shows it, and the second run sees both carts", async () => {
+    await seglog.close();
+    await db.close();
+    const exampleDir = path.join(dir, "example");
+    for (const run of [1, 2]) {
+      const child = spawnFixture(path.join(REPO_ROOT, "dist", "examples", "emmett-cart.js"), [exampleDir]);
+      const result = await child.exited;
+      expect(result.code).toBe(0);
+      expect(child.lines[0]).toMatch(/^cart c\w+: Confirmed, items {"shoes":2,"socks":2}, stream version 4$/);
+      expect(child.lines[1]).toMatch(/refused as the decider says: cart c\w+ is confirmed/);
+      expect(child.lines[2]).toMatch(/read model cart-summary\/c\w+: {"items":4,"total":115,"status":"Confirmed"}/);
+      expect(child.lines[3]).toBe(`carts projected in ${exampleDir} so far: ${run}`);
+    }
+    db = await open(dir);
+    seglog = getSeglogEventStore(db);
+  });
+});
