@@ -21,7 +21,7 @@ import { recover, type Damage } from "./log/recovery.js";
 import type { Segment } from "./log/segment.js";
 import { verifyLog } from "./log/verify.js";
 import { MAX_RECORD_BYTES_LIMIT, SEGMENT_HEADER_BYTES, checkLimits } from "./limits.js";
-import { resolveOptions, type OpenOptions, type ResolvedOptions } from "./options.js";
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from "./options.js";
 import { CommitSignal, type LogStore, type StoreContext } from "./stores/context.js";
 import { CassetteStore } from "./stores/cassettes/cassette-store.js";
 import { ContextStore } from "./stores/contexts/context-store.js";
@@ -31,7 +31,7 @@ import { RecordingStore } from "./stores/recordings/recording-store.js";
 import { ByteStreamStore } from "./stores/streams/byte-stream-store.js";
 import type * as api from "./types.js";
 
-export async function open(dir: string, options?: OpenOptions): Promise<api.Database> {
+export async function open(dir: string, options?: EngineOptions): Promise<api.Database> {
   if (typeof dir !== "string" || dir.length === 0) throw invalidArgument("dir", "must be a non-empty path");
   const resolved = resolveOptions(options);
   checkLimits(resolved.segmentBytes, resolved.maxRecordBytes);

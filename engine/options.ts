@@ -21,7 +21,10 @@ export interface OpenOptions {
   maxRecordBytes?: number;
   readOnly?: boolean;
   clock?: () => number;
-  /** Not in the public contract: tests run the engine on other file systems. */
+}
+
+/** What the engine takes beyond the public options: tests run it on other file systems. */
+export interface EngineOptions extends OpenOptions {
   fileSystem?: FileSystem;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm start`: a small order service that embeds seglog on ./data. It appends
+ * `npm run example`: a small order service that embeds seglog on ./data. It appends
  * with expected versions, reads a stream back, follows every new event through
  * a subscription, and prints the database's stats. Run it again and it goes on
  * from where the last run stopped.

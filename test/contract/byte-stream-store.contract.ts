@@ -12,7 +12,8 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Database, OpenOptions } from "../../engine/index.js";
+import type { Database } from "../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../engine/options.js";
 import { rejectsWith, throwsWith, useDatabases, type DatabaseFactory, type DatabaseHarness } from "./event-store.contract.js";
 
 export const START = "0000000000000000_0000000000000000";

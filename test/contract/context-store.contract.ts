@@ -6,7 +6,8 @@
  * Every test injects a clock it controls, so insertedAt values are known and
  * the strict time filters can be checked at their edges.
  */
-import type { Database, DeltaRecord, OpenOptions } from "../../engine/index.js";
+import type { Database, DeltaRecord } from "../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../engine/options.js";
 import { rejectsWith, useDatabases, type DatabaseFactory } from "./event-store.contract.js";
 import { checkAcrossReopen, diskBytes } from "./reopen.js";
 

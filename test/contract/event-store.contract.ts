@@ -15,16 +15,8 @@
  * persistence is checked by closing and opening the same directory again.
  */
 import { SeglogError } from "../../engine/index.js";
-import type {
-  AppendResult,
-  Database,
-  ErrorCode,
-  NewEvent,
-  OpenOptions,
-  ReadOptions,
-  RecordedEvent,
-  Subscription,
-} from "../../engine/index.js";
+import type { AppendResult, Database, ErrorCode, NewEvent, ReadOptions, RecordedEvent, Subscription } from "../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../engine/options.js";
 import { useTempDir } from "../support/temp-dir.js";
 
 // ---------------------------------------------------------------------------

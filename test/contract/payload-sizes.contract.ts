@@ -6,7 +6,8 @@
  * (the frame's body: envelope and payload) is maxRecordBytes − 1 and exactly
  * maxRecordBytes is stored, one byte more is TOO_LARGE and writes nothing.
  */
-import type { Database, OpenOptions } from "../../engine/index.js";
+import type { Database } from "../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../engine/options.js";
 import { boundarySizes, patternBytes } from "../support/size-classes.js";
 import { rejectsWith, useDatabases, type DatabaseFactory } from "./event-store.contract.js";
 

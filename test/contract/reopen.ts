@@ -6,7 +6,8 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Database, OpenOptions } from "../../engine/index.js";
+import type { Database } from "../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../engine/options.js";
 import type { DatabaseHarness } from "./event-store.contract.js";
 
 /** The file open reads to skip replaying the log (engine/format/constants.ts CHECKPOINT_FILE). */

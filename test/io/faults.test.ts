@@ -1,6 +1,7 @@
-import { open, SeglogError } from "../../engine/index.js";
+import { open } from "../../engine/database.js";
+import { SeglogError } from "../../engine/index.js";
 import type { Database } from "../../engine/index.js";
-import { FaultyFileSystem } from "../../engine/io/faulty-file-system.js";
+import { FaultyFileSystem } from "../support/faulty-file-system.js";
 import { NodeFileSystem } from "../../engine/io/node-file-system.js";
 import { useTempDir } from "../support/temp-dir.js";
 

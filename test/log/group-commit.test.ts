@@ -1,4 +1,4 @@
-import { open } from "../../engine/index.js";
+import { open } from "../../engine/database.js";
 import type { Database } from "../../engine/index.js";
 import { CountingFileSystem } from "../support/counting-file-system.js";
 import { useTempDir } from "../support/temp-dir.js";

@@ -13,9 +13,10 @@
  * every call must settle with exactly the code the model gives it. Groups run
  * without a crash: a crash would leave every call of the group undecided.
  */
-import { open, SeglogError } from "../../engine/index.js";
+import { open } from "../../engine/database.js";
+import { SeglogError } from "../../engine/index.js";
 import type { Database } from "../../engine/index.js";
-import { MemoryFileSystem } from "../../engine/io/memory-file-system.js";
+import { MemoryFileSystem } from "../support/memory-file-system.js";
 
 export type Outcome<M> = { ok: true; next: M } | { ok: false; code: string };
 

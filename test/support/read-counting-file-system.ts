@@ -4,7 +4,7 @@
  * cassette's own entries, no recording events for summaries). Nothing is
  * faked; every call goes to disk.
  */
-import { DelegatingFileSystem, forwardingHandle } from "../../engine/io/delegating-file-system.js";
+import { DelegatingFileSystem, forwardingHandle } from "./delegating-file-system.js";
 import type { FileHandle } from "../../engine/io/file-system.js";
 import { NodeFileSystem } from "../../engine/io/node-file-system.js";
 

@@ -4,8 +4,8 @@
  * also checked across segment rolls. Then what only the disk engine can show:
  * reading a cassette reads its own records and never scans the others'.
  */
-import { open } from "../../../engine/index.js";
-import type { OpenOptions } from "../../../engine/index.js";
+import { open } from "../../../engine/database.js";
+import type { EngineOptions as OpenOptions } from "../../../engine/options.js";
 import { collect, useDatabases } from "../../contract/event-store.contract.js";
 import { cassetteStoreContract, exchange } from "../../contract/cassette-store.contract.js";
 import { ReadCountingFileSystem } from "../../support/read-counting-file-system.js";

@@ -4,8 +4,8 @@
  * also checked across segment rolls. Then what only the disk engine can show:
  * list filters run on the index, so a page reads only its own records.
  */
-import { open } from "../../../engine/index.js";
-import type { OpenOptions } from "../../../engine/index.js";
+import { open } from "../../../engine/database.js";
+import type { EngineOptions as OpenOptions } from "../../../engine/options.js";
 import { contextStoreContract } from "../../contract/context-store.contract.js";
 import { useDatabases } from "../../contract/event-store.contract.js";
 import { ReadCountingFileSystem } from "../../support/read-counting-file-system.js";

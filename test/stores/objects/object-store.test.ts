@@ -4,8 +4,8 @@
  * also checked across segment rolls. Then what only the disk engine can show:
  * a get reads the object's own record and nothing else.
  */
-import { open } from "../../../engine/index.js";
-import type { OpenOptions } from "../../../engine/index.js";
+import { open } from "../../../engine/database.js";
+import type { EngineOptions as OpenOptions } from "../../../engine/options.js";
 import { useDatabases } from "../../contract/event-store.contract.js";
 import { bytesOf, objectStoreContract, sha256Hex } from "../../contract/object-store.contract.js";
 import { ReadCountingFileSystem } from "../../support/read-counting-file-system.js";

@@ -4,8 +4,9 @@
  * also checked across segment rolls. Then what only the disk engine can show:
  * listSummaries answers from memory and reads no recording from disk.
  */
-import { open } from "../../../engine/index.js";
-import type { Database, OpenOptions } from "../../../engine/index.js";
+import { open } from "../../../engine/database.js";
+import type { Database } from "../../../engine/index.js";
+import type { EngineOptions as OpenOptions } from "../../../engine/options.js";
 import { useDatabases } from "../../contract/event-store.contract.js";
 import { recording, recordingStoreContract } from "../../contract/recording-store.contract.js";
 import { reopenWithoutCheckpoint } from "../../contract/reopen.js";

@@ -4,9 +4,9 @@
  * also checked across segment rolls; and against the engine on the in-memory
  * file system. Options a test passes itself win.
  */
-import { open } from "../../../engine/index.js";
-import { MemoryFileSystem } from "../../../engine/io/memory-file-system.js";
-import type { OpenOptions } from "../../../engine/index.js";
+import { open } from "../../../engine/database.js";
+import { MemoryFileSystem } from "../../support/memory-file-system.js";
+import type { EngineOptions as OpenOptions } from "../../../engine/options.js";
 import { byteStreamStoreContract } from "../../contract/byte-stream-store.contract.js";
 
 byteStreamStoreContract("disk, default options", { open: (dir: string, options?: OpenOptions) => open(dir, options) });

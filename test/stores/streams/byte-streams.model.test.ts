@@ -11,8 +11,9 @@
  * Replay one sequence: SEGLOG_MODEL_SEED=<seed> npm test -- test/stores/streams/byte-streams.model
  * More sequences: SEGLOG_MODEL_SEQUENCES=<n>.
  */
-import { open, SeglogError, type Database } from "../../../engine/index.js";
-import { MemoryFileSystem } from "../../../engine/io/memory-file-system.js";
+import { open } from "../../../engine/database.js";
+import { SeglogError, type Database } from "../../../engine/index.js";
+import { MemoryFileSystem } from "../../support/memory-file-system.js";
 import { modelSeeds } from "../../model/model-runner.js";
 import { StreamModel, type Outcome } from "./stream-model.js";
 

@@ -5,7 +5,7 @@
  * is an ordinary Node errno error, exactly what the node file system would throw.
  */
 import { DelegatingFileSystem, forwardingHandle } from "./delegating-file-system.js";
-import type { FileHandle, FileSystem } from "./file-system.js";
+import type { FileHandle, FileSystem } from "../../engine/io/file-system.js";
 
 export type FaultKind = "write" | "sync" | "read";
 

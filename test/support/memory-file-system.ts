@@ -9,8 +9,8 @@
  * of the bytes appended since the last fsync, as a real disk may keep.
  */
 import { dirname } from "node:path";
-import { SeglogError } from "../errors.js";
-import type { DirectoryLock, FileHandle, FileSystem } from "./file-system.js";
+import { SeglogError } from "../../engine/errors.js";
+import type { DirectoryLock, FileHandle, FileSystem } from "../../engine/io/file-system.js";
 
 class MemoryFile {
   data = new Uint8Array(0);

@@ -3,7 +3,7 @@
  * injection, counters) extend it and override only what they watch: `wrap`
  * sees every handle opened, and each handle method forwards unless replaced.
  */
-import type { DirectoryLock, FileHandle, FileSystem } from "./file-system.js";
+import type { DirectoryLock, FileHandle, FileSystem } from "../../engine/io/file-system.js";
 
 export class DelegatingFileSystem implements FileSystem {
   constructor(protected readonly inner: FileSystem) {}
