@@ -29,7 +29,45 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
-export class SeglogError extends Error {
+/** What every SeglogError carries; which of the optional fields are set depends on the code. */
+interface SeglogErrorFields extends Error {
+  readonly name: "SeglogError";
+  readonly code: ErrorCode;
+  /** The stream involved, when there is one. */
+  readonly streamId?: string;
+  readonly expected?: unknown;
+  readonly actual?: number;
+  /** For CORRUPTION: the file and byte offset of the damage. */
+  readonly file?: string;
+  readonly offset?: number;
+  /** For INVALID_ARGUMENT and TOO_LARGE: the argument at fault, e.g. "events[0].type". */
+  readonly argument?: string;
+}
+
+/**
+ * A SeglogError, narrowed by its `code`: after `err.code === "WRONG_EXPECTED_VERSION"`
+ * the stream id, the expected version and the actual one are known to be there.
+ */
+export type SeglogError =
+  | (SeglogErrorFields & {
+      readonly code: "WRONG_EXPECTED_VERSION";
+      readonly streamId: string;
+      /** What the call expected: an ExpectedVersion (events) or a producer epoch (byte streams). */
+      readonly expected: number | "any" | "no_stream" | "stream_exists";
+      /** The stream's version (-1: no events) or the producer's current epoch. */
+      readonly actual: number;
+    })
+  | (SeglogErrorFields & { readonly code: "CORRUPTION"; readonly file?: string; readonly offset?: number })
+  | (SeglogErrorFields & { readonly code: "INVALID_ARGUMENT" | "TOO_LARGE"; readonly argument?: string })
+  | (SeglogErrorFields & { readonly code: Exclude<ErrorCode, "WRONG_EXPECTED_VERSION" | "CORRUPTION" | "INVALID_ARGUMENT" | "TOO_LARGE"> });
+
+export interface SeglogErrorConstructor {
+  new (code: ErrorCode, message: string, details?: ErrorDetails): SeglogError;
+  /** `err instanceof SeglogError` narrows to the union above, so `err.code` then narrows further. */
+  readonly prototype: SeglogError;
+}
+
+class SeglogErrorClass extends Error {
   readonly code: ErrorCode;
   declare readonly streamId?: string;
   declare readonly expected?: unknown;
@@ -50,6 +88,10 @@ export class SeglogError extends Error {
     if (details.argument !== undefined) this.argument = details.argument;
   }
 }
+
+// The class's own instance type cannot be a union; the exported binding gives it one.
+Object.defineProperty(SeglogErrorClass, "name", { value: "SeglogError" });
+export const SeglogError = SeglogErrorClass as unknown as SeglogErrorConstructor;
 
 export function invalidArgument(argument: string, problem: string): SeglogError {
   return new SeglogError("INVALID_ARGUMENT", `${argument} ${problem}`, { argument });

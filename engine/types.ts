@@ -5,25 +5,48 @@ export type { OpenOptions };
 
 export type ExpectedVersion = number | "any" | "no_stream" | "stream_exists";
 
-export interface NewEvent {
+/**
+ * What an event is in your domain: its type name and the data of that type.
+ * A union of these, e.g. `{ type: "Placed"; data: { total: number } } | { type: "Paid"; data: {} }`,
+ * types the events you append and read: `db.events.append<OrderEvent>(…)`,
+ * `db.events.readStream<OrderEvent>(…)` (reads trust the type you name; nothing is checked at runtime).
+ */
+export interface EventShape {
   type: string;
   data: unknown;
-  metadata?: Record<string, unknown>;
-  tags?: string[];
-  id?: string;
 }
 
-export interface RecordedEvent {
-  id: string;
-  streamId: string;
-  version: number;
-  position: number;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  tags: string[];
-  timestamp: number;
-}
+/** An event to append. Without a type argument: any type name, any data msgpack can encode. */
+export type NewEvent<E extends EventShape = EventShape> = E extends EventShape
+  ? {
+      /** Non-empty. */
+      type: E["type"];
+      /** Anything msgpack can encode, or a Uint8Array kept as bytes. */
+      data: E["data"];
+      metadata?: Record<string, unknown>;
+      tags?: string[];
+      /** The event id; a UUID is generated when absent. Appending the same ids again is idempotent. */
+      id?: string;
+    }
+  : never;
+
+/** An event as stored: yours, with its id, stream, version, global position and timestamp. */
+export type RecordedEvent<E extends EventShape = EventShape> = E extends EventShape
+  ? {
+      id: string;
+      streamId: string;
+      /** 0-based, dense within the stream. */
+      version: number;
+      /** Global position: strictly increasing across all streams. */
+      position: number;
+      type: E["type"];
+      data: E["data"];
+      metadata: Record<string, unknown>;
+      tags: string[];
+      /** Milliseconds since the epoch, from the database clock at append. */
+      timestamp: number;
+    }
+  : never;
 
 export interface AppendResult {
   streamId: string;
@@ -44,25 +67,47 @@ export interface Retention {
   maxAgeMs?: number;
 }
 
-export interface Subscription extends AsyncIterable<RecordedEvent> {
+/** Catch-up then live; `close()` ends the iteration. */
+export interface Subscription<E extends EventShape = EventShape> extends AsyncIterable<RecordedEvent<E>> {
   close(): void;
 }
 
 export interface EventStore {
-  append(streamId: string, events: NewEvent[], options?: { expectedVersion?: ExpectedVersion }): Promise<AppendResult>;
-  appendMany(items: { streamId: string; events: NewEvent[]; expectedVersion?: ExpectedVersion }[]): Promise<AppendResult[]>;
-  readStream(streamId: string, options?: ReadOptions): Promise<RecordedEvent[]>;
-  readAll(options?: ReadOptions): Promise<RecordedEvent[]>;
-  iterateStream(streamId: string, options?: ReadOptions): AsyncIterable<RecordedEvent>;
-  iterateAll(options?: ReadOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * Appends atomically (all or none). `expectedVersion`: a number n (the stream's
+   * version must be n; -1 = no events), "no_stream", "stream_exists" or "any"
+   * (default); WRONG_EXPECTED_VERSION otherwise, with `actual`.
+   */
+  append<E extends EventShape = EventShape>(streamId: string, events: NewEvent<E>[], options?: { expectedVersion?: ExpectedVersion }): Promise<AppendResult>;
+  /** Atomic across streams: every expectedVersion is checked first; if any fails, nothing is written. */
+  appendMany<E extends EventShape = EventShape>(items: { streamId: string; events: NewEvent<E>[]; expectedVersion?: ExpectedVersion }[]): Promise<AppendResult[]>;
+  /** One stream's events; `from` is an inclusive version (forward: default 0; backward: default the last). Missing stream: []. */
+  readStream<E extends EventShape = EventShape>(streamId: string, options?: ReadOptions): Promise<RecordedEvent<E>[]>;
+  /** Every stream's events in global order; `from` is an inclusive position. */
+  readAll<E extends EventShape = EventShape>(options?: ReadOptions): Promise<RecordedEvent<E>[]>;
+  /** readStream, streamed: for reads larger than memory. */
+  iterateStream<E extends EventShape = EventShape>(streamId: string, options?: ReadOptions): AsyncIterable<RecordedEvent<E>>;
+  /** readAll, streamed: for reads larger than memory. */
+  iterateAll<E extends EventShape = EventShape>(options?: ReadOptions): AsyncIterable<RecordedEvent<E>>;
+  /** The version of the stream's last event (-1: none); kept after a soft delete. */
   streamVersion(streamId: string): number;
+  /** True when the stream has events and is not deleted. */
   streamExists(streamId: string): boolean;
   hasEvents(): boolean;
+  /** Ids of existing streams, sorted by UTF-16 code units. */
   listStreams(options?: { prefix?: string; after?: string; limit?: number }): string[];
+  /** Soft delete (default; a later append recreates the stream) or, with `hard`, a tombstone. */
   deleteStream(streamId: string, options?: { hard?: boolean; expectedVersion?: ExpectedVersion }): Promise<void>;
+  /** Events with version < beforeVersion are no longer read; the version is unchanged. */
   truncateStream(streamId: string, beforeVersion: number): Promise<void>;
+  /** Keep at most maxCount events and/or events younger than maxAgeMs (applied at read, enforced by compaction). */
   setStreamRetention(streamId: string, retention: Retention): Promise<void>;
-  subscribe(options?: { streamId?: string; from?: number | "end" }): Subscription;
+  /**
+   * Every event after `from` (exclusive: a position, or a version with `streamId`;
+   * "end": only events appended from now on), in order, without gaps or duplicates:
+   * catch-up, then live.
+   */
+  subscribe<E extends EventShape = EventShape>(options?: { streamId?: string; from?: number | "end" }): Subscription<E>;
 }
 
 export interface ObjectStore {

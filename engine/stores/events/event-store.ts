@@ -157,28 +157,30 @@ export class EventStore implements api.EventStore, LogStore {
 
   // ---- reads --------------------------------------------------------------
 
-  async readStream(streamId: string, options?: api.ReadOptions): Promise<api.RecordedEvent[]> {
+  // Reads are typed by the caller's event union (api.EventShape); nothing is checked at runtime.
+
+  async readStream<E extends api.EventShape = api.EventShape>(streamId: string, options?: api.ReadOptions): Promise<api.RecordedEvent<E>[]> {
     this.ctx.checkOpen();
     checkStreamId(streamId);
-    return this.reader.readStream(streamId, checkReadOptions(options));
+    return this.reader.readStream(streamId, checkReadOptions(options)) as api.RecordedEvent<E>[];
   }
 
-  async readAll(options?: api.ReadOptions): Promise<api.RecordedEvent[]> {
+  async readAll<E extends api.EventShape = api.EventShape>(options?: api.ReadOptions): Promise<api.RecordedEvent<E>[]> {
     this.ctx.checkOpen();
-    return this.reader.readAll(checkReadOptions(options));
+    return this.reader.readAll(checkReadOptions(options)) as api.RecordedEvent<E>[];
   }
 
-  iterateStream(streamId: string, options?: api.ReadOptions): AsyncIterable<api.RecordedEvent> {
+  iterateStream<E extends api.EventShape = api.EventShape>(streamId: string, options?: api.ReadOptions): AsyncIterable<api.RecordedEvent<E>> {
     this.ctx.checkOpen();
     checkStreamId(streamId);
     const read = checkReadOptions(options);
-    return iterate(read, (r) => this.reader.readStream(streamId, r), (e) => e.version, () => this.ctx.checkOpen());
+    return iterate(read, (r) => this.reader.readStream(streamId, r), (e) => e.version, () => this.ctx.checkOpen()) as AsyncIterable<api.RecordedEvent<E>>;
   }
 
-  iterateAll(options?: api.ReadOptions): AsyncIterable<api.RecordedEvent> {
+  iterateAll<E extends api.EventShape = api.EventShape>(options?: api.ReadOptions): AsyncIterable<api.RecordedEvent<E>> {
     this.ctx.checkOpen();
     const read = checkReadOptions(options);
-    return iterate(read, (r) => this.reader.readAll(r), (e) => e.position, () => this.ctx.checkOpen());
+    return iterate(read, (r) => this.reader.readAll(r), (e) => e.position, () => this.ctx.checkOpen()) as AsyncIterable<api.RecordedEvent<E>>;
   }
 
   streamVersion(streamId: string): number {
@@ -224,7 +226,7 @@ export class EventStore implements api.EventStore, LogStore {
     return out;
   }
 
-  subscribe(options?: { streamId?: string; from?: number | "end" }): api.Subscription {
+  subscribe<E extends api.EventShape = api.EventShape>(options?: { streamId?: string; from?: number | "end" }): api.Subscription<E> {
     this.ctx.checkOpen();
     const o = checkOptionalObject(options, "options");
     const streamId = o.streamId === undefined ? undefined : checkStreamId(o.streamId, "options.streamId");
@@ -233,7 +235,7 @@ export class EventStore implements api.EventStore, LogStore {
       throw invalidArgument("options.from", 'must be an integer >= -1 or "end"');
     }
     const start = from === "end" ? (streamId === undefined ? this.positions.lastPosition : this.streamVersion(streamId)) : ((from as number | undefined) ?? -1);
-    return new EventSubscription(this.reader, this.ctx.signal, streamId, start, () => this.ctx.isOpen());
+    return new EventSubscription(this.reader, this.ctx.signal, streamId, start, () => this.ctx.isOpen()) as unknown as api.Subscription<E>;
   }
 
   // ---- counts for stats ----------------------------------------------------

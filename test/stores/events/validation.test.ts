@@ -22,8 +22,8 @@ import {
 const h = useDatabases({ open });
 
 /** Passes a value of the wrong type through the type checker on purpose. */
-function bad<T>(value: unknown): T {
-  return value as T;
+function bad(value: unknown): never {
+  return value as never;
 }
 
 const good: NewEvent = { type: "ok", data: { fine: true } };
