@@ -183,20 +183,33 @@ class DatabaseImpl implements api.Database, StoreContext {
       streams++;
       events += this.events.readableCount(entry);
     }
+    const diskBytes = this.log.diskBytes();
+    const garbageBytes = this.stores.reduce((n, store) => n + store.garbageBytes(), 0);
+    const keyed = {
+      streams: this.streams.usage() as api.Stats["stores"]["streams"],
+      objects: this.objects.usage() as api.Stats["stores"]["objects"],
+      cassettes: this.cassettes.usage() as api.Stats["stores"]["cassettes"],
+      recordings: this.recordings.usage() as api.Stats["stores"]["recordings"],
+      contexts: this.contexts.usage() as api.Stats["stores"]["contexts"],
+    };
+    const keyedBytes = Object.values(keyed).reduce((n, u) => n + u.bytes, 0);
+    const eventBytes = Math.max(0, diskBytes - this.log.segments.length * SEGMENT_HEADER_BYTES - keyedBytes - garbageBytes);
     return {
-      diskBytes: this.log.diskBytes(),
+      diskBytes,
       segments: this.log.segments.length,
       streams,
       events,
       lastPosition: this.events.positions.lastPosition,
-      garbageBytes: this.stores.reduce((n, store) => n + store.garbageBytes(), 0),
+      garbageBytes,
       repairedBytes: this.tornBytesCut,
+      stores: { events: { streams, events, bytes: eventBytes }, ...keyed },
     };
   }
 
-  async verify(): Promise<api.VerifyReport> {
+  async verify(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<api.VerifyReport> {
     this.checkOpen();
-    const scan = verifyLog(this.log);
+    const scan = await verifyLog(this.log, options?.onProgress);
+    this.checkOpen();
     const problems = [...scan.problems, ...this.rejectedAtOpen.map((d) => `${d.file} offset ${d.offset}: ${d.reason}`)];
     for (const store of this.stores) problems.push(...store.verify());
     return { ok: problems.length === 0, records: scan.records, segments: this.log.segments.length, problems };

@@ -300,6 +300,19 @@ export interface Stats {
   garbageBytes: number;
   /** Not in the contract: bytes of a torn tail that open cut from the newest segment. */
   repairedBytes: number;
+  /**
+   * Not in the contract: what each store holds, from the indexes (no I/O).
+   * `bytes` counts the frames of live records on disk; the event store's is what
+   * the segments hold beyond the other stores, garbage and segment headers.
+   */
+  stores: {
+    events: { streams: number; events: number; bytes: number };
+    streams: { streams: number; bytes: number };
+    objects: { objects: number; bytes: number };
+    cassettes: { cassettes: number; entries: number; bytes: number };
+    recordings: { recordings: number; bytes: number };
+    contexts: { contexts: number; deltas: number; bytes: number };
+  };
 }
 
 export interface Health {
@@ -317,7 +330,8 @@ export interface Database {
   readonly recordings: RecordingStore;
   readonly streams: ByteStreamStore;
   compact(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<CompactionReport>;
-  verify(): Promise<VerifyReport>;
+  /** Re-reads every record and checks checksums and indexes; `onProgress` (not in the contract) reports bytes scanned. */
+  verify(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<VerifyReport>;
   stats(): Promise<Stats>;
   health(): Health;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { openExisting } from "./open-database.js";
+import { out } from "./output.js";
 
 export function registerCompact(program: Command): void {
   program
@@ -28,10 +29,10 @@ export function registerCompact(program: Command): void {
         });
         bar?.stop();
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(report)}\n`);
+          out(`${JSON.stringify(report)}\n`);
           return;
         }
-        process.stdout.write(
+        out(
           `compacted: ${report.bytesBefore} -> ${report.bytesAfter} bytes, ${report.recordsDropped} records dropped, ` +
             `${report.segmentsRewritten} segments rewritten in ${report.durationMs} ms\n`,
         );

@@ -5,6 +5,7 @@
  * operators read messages, not stack traces.
  */
 import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
 import { SeglogError } from "../errors.js";
 import { registerCompact } from "./compact.js";
 import { registerDump } from "./dump.js";
@@ -14,6 +15,7 @@ import { registerVerify } from "./verify.js";
 
 const program = new Command("seglog")
   .description("inspect, verify, compact and serve a seglog database")
+  .version(packageVersion(), "-V, --version", "print the version")
   .exitOverride()
   .showHelpAfterError(false)
   .configureOutput({ writeErr: (text) => process.stderr.write(text.split("\n")[0]!.trim() ? `${text.split("\n")[0]}\n` : "") });
@@ -25,9 +27,17 @@ registerDump(program);
 registerServe(program);
 
 try {
-  await program.parseAsync(process.argv);
+  // A bare `seglog` shows what it can do rather than a usage line.
+  if (process.argv.length <= 2) program.outputHelp();
+  else await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = exitCodeOf(err);
+}
+
+/** The version in the package.json three levels up (dist/engine/cli/ → the package root). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
 }
 
 function exitCodeOf(err: unknown): number {

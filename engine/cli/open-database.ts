@@ -1,13 +1,31 @@
-/** How commands open a database: a missing directory is an error, never created. */
+/**
+ * How commands open a database. Only `serve` (and `--create`) may create one:
+ * every other command refuses a path that holds no seglog database, before
+ * writing anything, so pointing the CLI at the wrong folder is harmless.
+ */
+import { readdirSync } from "node:fs";
 import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { open } from "../database.js";
 import type { Database } from "../types.js";
 
+const SEGMENT_FILE = /^\d{20}\.seg$/;
+
+/** True when `dir` holds at least one segment file: every database has one from its first open. */
+export function holdsDatabase(dir: string): boolean {
+  return readdirSync(dir).some((name) => SEGMENT_FILE.test(name));
+}
+
+/** Throws NOT_FOUND (missing, or not a database) or INVALID_ARGUMENT (a file). */
+export function checkDatabaseDirectory(dir: string): void {
+  const fs = new NodeFileSystem();
+  if (!fs.exists(dir)) throw new SeglogError("NOT_FOUND", `no database directory at ${dir}`);
+  if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
+  if (!holdsDatabase(dir)) throw new SeglogError("NOT_FOUND", `${dir} holds no seglog database (no segment files); nothing was written`);
+}
+
 export async function openExisting(dir: string, options: { readOnly: boolean }): Promise<Database> {
-  if (!new NodeFileSystem().isDirectory(dir)) {
-    throw new SeglogError("NOT_FOUND", `no database directory at ${dir}`);
-  }
+  checkDatabaseDirectory(dir);
   return open(dir, { readOnly: options.readOnly });
 }
 

@@ -3,10 +3,14 @@
  * the Durable Streams HTTP protocol over db.streams (engine/server/).
  *
  * Holds the writer lock for as long as it runs. <dir> is created when missing
- * (it is the database being served), but its parent must exist. SIGINT and
+ * or empty (it is the database being served; its parent must exist); a folder
+ * holding other files but no database is refused unless --create says to put
+ * one there. The port is checked before the directory is touched. SIGINT and
  * SIGTERM shut down gracefully: stop accepting, answer what is in flight, then
  * close the database (fsync, checkpoint, release the lock) and exit 0.
  */
+import { readdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { open } from "../database.js";
@@ -14,7 +18,7 @@ import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { isLoopback } from "../server/access-token.js";
 import { DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_HOST, DEFAULT_PORT, StreamServer } from "../server/stream-server.js";
-import { parseInteger } from "./open-database.js";
+import { holdsDatabase, parseInteger } from "./open-database.js";
 
 interface ServeOptions {
   port: string;
@@ -24,6 +28,7 @@ interface ServeOptions {
   authTokenFile?: string;
   auth: boolean;
   publicUrl?: string;
+  create?: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -33,7 +38,8 @@ export function registerServe(program: Command): void {
     .argument("<dir>", "database directory (created when missing)")
     .option("--port <n>", "TCP port (0: any free port)", String(DEFAULT_PORT))
     .option("--host <address>", "address to listen on", DEFAULT_HOST)
-    .option("--long-poll-timeout <ms>", "how long a long-poll read waits for data")
+    .option("--long-poll-timeout <ms>", "how long a long-poll read waits for data (default 3000)")
+    .option("--create", "create the database even in a folder that already holds other files")
     .option("--auth-token-file <path>", "require Authorization: Bearer <the file's first line> on every request (also SEGLOG_AUTH_TOKEN)")
     .option("--no-auth", "serve a non-loopback address without a token (behind a proxy that authenticates)")
     .option("--public-url <url>", "the URL clients reach the server at, for Location headers (behind a proxy)")
@@ -49,8 +55,9 @@ export function registerServe(program: Command): void {
           argument: "--host",
         });
       }
-      const parent = dirname(resolve(dir));
-      if (!new NodeFileSystem().isDirectory(parent)) throw new SeglogError("NOT_FOUND", `no directory ${parent} to hold the database ${dir}`);
+      checkServedDirectory(dir, options.create === true);
+      // A port in use fails here, before the database directory is created or locked.
+      await checkPortFree(options.host, port);
       const db = await open(dir);
       const server = new StreamServer(db.streams, {
         host: options.host,
@@ -76,6 +83,28 @@ export function registerServe(program: Command): void {
       await server.close();
       await db.close();
     });
+}
+
+function checkServedDirectory(dir: string, create: boolean): void {
+  const fs = new NodeFileSystem();
+  const parent = dirname(resolve(dir));
+  if (!fs.isDirectory(parent)) throw new SeglogError("NOT_FOUND", `no directory ${parent} to hold the database ${dir}`);
+  if (!fs.exists(dir)) return;
+  if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
+  if (create || holdsDatabase(dir) || readdirSync(dir).length === 0) return;
+  throw new SeglogError("INVALID_ARGUMENT", `${dir} holds other files and no seglog database: give --create to make one there, or choose an empty or new directory`, { argument: "dir" });
+}
+
+/** Binds and releases the port: EADDRINUSE (or EACCES) now rather than after the database is opened. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      fail(new SeglogError("INVALID_ARGUMENT", `cannot listen on ${host}:${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}`, { argument: "--port", cause: err })),
+    );
+    probe.listen(port, host, () => probe.close(() => done()));
+  });
 }
 
 /** The token from a file (its first line) or SEGLOG_AUTH_TOKEN; never from the command line, where `ps` shows it. */

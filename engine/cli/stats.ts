@@ -1,23 +1,28 @@
-/** `seglog stats <dir> [--json]`: read-only, so it works beside a running writer. */
+/** `seglog stats <dir> [--json]`: read-only, so it works beside a running writer. Per store: counts and bytes. */
 import type { Command } from "commander";
 import { openExisting } from "./open-database.js";
+import { out } from "./output.js";
 
 export function registerStats(program: Command): void {
   program
     .command("stats")
-    .description("print the database's statistics")
+    .description("print the database's statistics, per store")
     .argument("<dir>", "database directory")
     .option("--json", "print as JSON")
     .action(async (dir: string, options: { json?: boolean }) => {
       const db = await openExisting(dir, { readOnly: true });
       try {
-        const stats = await db.stats();
+        const { stores, ...totals } = await db.stats();
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(stats)}\n`);
+          out(`${JSON.stringify({ ...totals, stores })}\n`);
           return;
         }
-        const width = Math.max(...Object.keys(stats).map((k) => k.length));
-        for (const [key, value] of Object.entries(stats)) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
+        const lines: [string, string][] = Object.entries(totals).map(([k, v]) => [k, String(v)]);
+        for (const [store, usage] of Object.entries(stores)) {
+          lines.push([store, Object.entries(usage).map(([k, v]) => `${v} ${k}`).join(", ")]);
+        }
+        const width = Math.max(...lines.map(([k]) => k.length));
+        for (const [key, value] of lines) if (!out(`${key.padEnd(width)}  ${value}\n`)) return;
       } finally {
         await db.close();
       }

@@ -13,9 +13,19 @@ export interface LogScanReport {
   problems: string[];
 }
 
-export function verifyLog(log: Log): LogScanReport {
+export async function verifyLog(log: Log, onProgress?: (p: { done: number; total: number }) => void): Promise<LogScanReport> {
   const report: LogScanReport = { records: 0, problems: [] };
-  for (const segment of log.segments) {
+  // A copy: the segment list may change while a segment's scan yields.
+  const segments = [...log.segments];
+  const total = segments.reduce((n, s) => n + s.committedEnd, 0);
+  let done = 0;
+  for (const listed of segments) {
+    // One segment per turn of the event loop, so a verify beside a running service does not stall it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    onProgress?.({ done, total });
+    // A compaction may have swapped the segment meanwhile: scan the one the log has now.
+    const segment = log.segments.find((s) => s.number === listed.number);
+    if (segment === undefined) continue;
     const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
     while (cursor.examine()) {
       if (cursor.status === FrameStatus.Ok) {
@@ -28,6 +38,8 @@ export function verifyLog(log: Log): LogScanReport {
       const trusted = cursor.status === FrameStatus.Corrupt && followedByValidFrame(cursor, segment.committedEnd);
       if (!resynchronise(cursor, bad, trusted)) break;
     }
+    done += listed.committedEnd;
   }
+  onProgress?.({ done, total });
   return report;
 }

@@ -24,6 +24,13 @@ export interface StoreContext {
  * What a store tells the database so that open can rebuild it: which record
  * types it owns, how to apply one found in the log, and its checkpoint section.
  */
+/**
+ * What a keyed store holds, from its index (no I/O): counts by name (e.g.
+ * `objects`) and `bytes`, the frames of its live records on disk. Database
+ * stats gather these; the event store's share is what the log holds beyond them.
+ */
+export type StoreUsage = Record<string, number> & { bytes: number };
+
 export interface LogStore {
   /** Names the store's section in the checkpoint; never changes once released. */
   readonly name: string;

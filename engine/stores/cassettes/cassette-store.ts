@@ -17,7 +17,7 @@ import { segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import { checkDocument, checkKey, checkOptions } from "../arguments.js";
-import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
 import { GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
 import { PendingKeys } from "../pending-keys.js";
 import { writeKeyed } from "../record-write.js";
@@ -152,6 +152,16 @@ export class CassetteStore implements api.CassetteStore, LogStore {
       }
     }
     this.garbage.relocated(relocation);
+  }
+
+  usage(): StoreUsage {
+    let entries = 0;
+    let bytes = 0;
+    for (const c of this.index.values()) {
+      entries += c.bytes.length;
+      for (const b of c.bytes) bytes += b;
+    }
+    return { cassettes: this.index.size, entries, bytes };
   }
 
   garbageBytes(): number {

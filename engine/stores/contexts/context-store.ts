@@ -17,7 +17,7 @@ import { RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import { checkDocument, checkInteger, checkKey, checkTime, checkVersion } from "../arguments.js";
-import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
 import { PendingKeys } from "../pending-keys.js";
 import { writeKeyed, writeRecord } from "../record-write.js";
 import {
@@ -222,6 +222,17 @@ export class ContextStore implements api.ContextStore, LogStore {
 
   relocated(relocation: SegmentRelocation): void {
     this.index.relocated(relocation);
+  }
+
+  usage(): StoreUsage {
+    let bytes = 0;
+    let deltas = 0;
+    for (const c of this.index.contexts.values()) bytes += c.bytes;
+    for (const perContext of this.index.deltas.values()) {
+      deltas += perContext.size;
+      for (const d of perContext.values()) bytes += d.bytes;
+    }
+    return { contexts: this.index.contexts.size, deltas, bytes };
   }
 
   garbageBytes(): number {

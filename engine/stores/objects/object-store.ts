@@ -18,7 +18,7 @@ import { segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import { checkBytes, checkKey } from "../arguments.js";
-import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
 import { GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
 import { PendingKeys } from "../pending-keys.js";
 import { checkRecordSize, writeKeyed } from "../record-write.js";
@@ -161,6 +161,12 @@ export class ObjectStore implements api.ObjectStore, LogStore {
       if (segmentOf(entry.location) === relocation.segment) entry.location = relocate(relocation, entry.location);
     }
     this.garbage.relocated(relocation);
+  }
+
+  usage(): StoreUsage {
+    let bytes = 0;
+    for (const e of this.index.values()) bytes += e.bytes;
+    return { objects: this.index.size, bytes };
   }
 
   garbageBytes(): number {

@@ -18,7 +18,7 @@ import { segmentOf } from "../../log/location.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import { checkDocument, checkKey } from "../arguments.js";
-import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
 import { ALL, GarbageLedger, relocate, type LedgerSnapshot } from "../garbage-ledger.js";
 import { PendingKeys } from "../pending-keys.js";
 import { writeKeyed, writeRecord } from "../record-write.js";
@@ -178,6 +178,12 @@ export class RecordingStore implements api.RecordingStore, LogStore {
       if (segmentOf(entry.location) === relocation.segment) entry.location = relocate(relocation, entry.location);
     }
     this.garbage.relocated(relocation);
+  }
+
+  usage(): StoreUsage {
+    let bytes = 0;
+    for (const r of this.index.values()) bytes += r.bytes;
+    return { recordings: this.index.size, bytes };
   }
 
   garbageBytes(): number {

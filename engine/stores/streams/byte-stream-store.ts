@@ -17,7 +17,7 @@ import { invalidArgument, SeglogError } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
-import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
+import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
 import { isJsonContentType } from "./json-mode.js";
 import { StreamCatalog } from "./stream-catalog.js";
 import { restoreCatalog, snapshotCatalog, type StreamsSection } from "./stream-checkpoint.js";
@@ -233,6 +233,12 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
 
   relocated(relocation: SegmentRelocation): void {
     this.compaction.relocated(relocation);
+  }
+
+  usage(): StoreUsage {
+    let bytes = 0;
+    for (const inc of this.catalog.committed.values()) for (const b of inc.ownBytes.values()) bytes += b;
+    return { streams: this.catalog.committed.size, bytes };
   }
 
   garbageBytes(): number {
