@@ -21,13 +21,19 @@ export type NewEvent<E extends EventShape = EventShape> = E extends EventShape
   ? {
       /** Non-empty. */
       type: E["type"];
-      /** Anything msgpack can encode, or a Uint8Array kept as bytes. */
-      data: E["data"];
       metadata?: Record<string, unknown>;
       tags?: string[];
       /** The event id; a UUID is generated when absent. Appending the same ids again is idempotent. */
       id?: string;
-    }
+    } & (undefined extends E["data"]
+      ? {
+          /** Anything msgpack can encode, or a Uint8Array kept as bytes; absent reads back as undefined. */
+          data?: E["data"];
+        }
+      : {
+          /** Anything msgpack can encode, or a Uint8Array kept as bytes. */
+          data: E["data"];
+        })
   : never;
 
 /** An event as stored: yours, with its id, stream, version, global position and timestamp. */

@@ -35,7 +35,8 @@ function unpackChecked(decoder: Unpackr, bytes: Uint8Array): unknown {
     return decoder.unpack(bytes);
   } catch (err) {
     // The checksum matched, so these are the bytes that were written, and they do not decode.
-    throw new SeglogError("CORRUPTION", `record body does not decode: ${(err as Error).message}`, { cause: err });
+    // msgpack's own words go to `cause`: they say nothing a user can act on.
+    throw new SeglogError("CORRUPTION", "record body does not decode", { cause: err });
   }
 }
 

@@ -71,6 +71,29 @@ export class RecordReader {
     return this.readLarge(segment, offset, knownLength);
   }
 
+  /**
+   * Reads the record at `location` and decodes it with `decode`. A body whose
+   * checksum matched but which does not decode (or an index pointing at the
+   * wrong record) is CORRUPTION naming the segment file and offset.
+   */
+  decodeAt<T>(location: number, decode: (record: RecordView) => T): T {
+    const record = this.read(location);
+    try {
+      return decode(record);
+    } catch (err) {
+      if (err instanceof SeglogError && err.code === "CORRUPTION" && err.file === undefined) throw this.located(location, err);
+      throw err;
+    }
+  }
+
+  /** The same problem, said with the file and offset where it lies. */
+  private located(location: number, err: SeglogError): SeglogError {
+    const segment = location === DAMAGED ? undefined : this.segmentFor(segmentOf(location));
+    if (segment === undefined) return err;
+    const cause = (err as { cause?: unknown }).cause;
+    return new SeglogError("CORRUPTION", `${err.message} in ${segment.path} at offset ${offsetOf(location)}`, { file: segment.path, offset: offsetOf(location), cause: cause ?? err });
+  }
+
   /** Bytes of the whole frame at `location` (header + body). */
   frameLength(location: number): number {
     return this.read(location).body.length + RECORD_HEADER_BYTES;

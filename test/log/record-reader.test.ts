@@ -94,3 +94,37 @@ test("when the blocks read exceed the cache, eviction (second chance) keeps ever
     await db.close();
   }
 });
+
+test("when a record's checksum matches but its body does not decode, the read is CORRUPTION naming the file and offset, without the decoder's words", async () => {
+  const db0 = await open(tmp.path);
+  for (let i = 0; i < 3; i++) await db0.contexts.setContext(`c${i}`, { note: `marker-${i}-${"m".repeat(20)}` }, 1);
+  await db0.close(); // with a checkpoint: the next open does not decode these records again
+  const segment = listSegments(tmp.path)[0]!;
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const { loadChecksum } = await import("../../engine/format/checksum.js");
+  const hash = await loadChecksum();
+  const file = readFileSync(segment);
+  const at = file.indexOf(Buffer.from("marker-1-"));
+  let frame = 32;
+  while (frame + 12 + file.readUInt32LE(frame) < at) frame += 12 + file.readUInt32LE(frame);
+  const length = file.readUInt32LE(frame);
+  file[at - 1] = 0xc1; // the string's header: a byte msgpack never uses, so the document no longer decodes
+  file.writeUInt32LE(hash(file.subarray(frame + 8, frame + 12 + length)), frame + 4);
+  writeFileSync(segment, file);
+  const db = await open(tmp.path);
+  try {
+    const err = await db.contexts.getContext("c1").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SeglogError);
+    const e = err as SeglogError;
+    expect(e.code).toBe("CORRUPTION");
+    expect(e.file).toBe(segment);
+    expect(e.offset).toBe(frame);
+    expect(e.message).toBe(`record body does not decode in ${segment} at offset ${frame}`);
+    expect((await db.contexts.getContext("c2")).context).toEqual({ note: `marker-2-${"m".repeat(20)}` });
+  } finally {
+    await db.close();
+  }
+});

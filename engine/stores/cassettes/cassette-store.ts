@@ -187,11 +187,12 @@ export class CassetteStore implements api.CassetteStore, LogStore {
   }
 
   private readEntry(path: string, location: number): Record<string, unknown> {
-    const record = this.ctx.log.reader.read(location);
-    if (record.type !== RecordType.CassetteEntry || entryPath(record.body) !== path) {
-      throw new SeglogError("CORRUPTION", `cassette ${path}: the index points at another record`);
-    }
-    return decodeEntry(record.body);
+    return this.ctx.log.reader.decodeAt(location, (record) => {
+      if (record.type !== RecordType.CassetteEntry || entryPath(record.body) !== path) {
+        throw new SeglogError("CORRUPTION", `cassette ${path}: the index points at another record`);
+      }
+      return decodeEntry(record.body);
+    });
   }
 
   private applyEntry(path: string, location: number, bytes: number): void {

@@ -291,11 +291,12 @@ export class ContextStore implements api.ContextStore, LogStore {
   }
 
   private readDocument(type: RecordType, contextId: string, s: Stored): Record<string, unknown> {
-    const record = this.ctx.log.reader.read(s.location);
-    const head = record.type === type ? decodeSetHead(record.body) : undefined;
-    if (head === undefined || head.contextId !== contextId || head.version !== s.version) {
-      throw new SeglogError("CORRUPTION", `context ${contextId} version ${s.version}: the index points at another record`);
-    }
-    return decodeDocument(record.body);
+    return this.ctx.log.reader.decodeAt(s.location, (record) => {
+      const head = record.type === type ? decodeSetHead(record.body) : undefined;
+      if (head === undefined || head.contextId !== contextId || head.version !== s.version) {
+        throw new SeglogError("CORRUPTION", `context ${contextId} version ${s.version}: the index points at another record`);
+      }
+      return decodeDocument(record.body);
+    });
   }
 }

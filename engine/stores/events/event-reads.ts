@@ -16,6 +16,8 @@ import type { RecordedEvent } from "../../types.js";
 import { decodeEvent, peekPosition } from "./event-codec.js";
 import type { CheckedRead } from "./validation.js";
 
+const decodeRecordBody = (record: { body: Uint8Array }): RecordedEvent => decodeEvent(record.body);
+
 export class EventReader {
   /** Lent to every scan: scans are synchronous, so one buffer serves them all. */
   private scratch = new Uint8Array(SCAN_CHUNK_BYTES);
@@ -47,8 +49,7 @@ export class EventReader {
   }
 
   readEvent(location: number): RecordedEvent {
-    const record = this.log.reader.read(location);
-    return decodeEvent(record.body);
+    return this.log.reader.decodeAt(location, decodeRecordBody);
   }
 
   readAll(read: CheckedRead): RecordedEvent[] {

@@ -34,7 +34,7 @@ function checkEvent(e: unknown, name: string): void {
   if (typeof ev.type !== "string" || ev.type.length === 0) throw invalidArgument(`${name}.type`, "must be a non-empty string");
   if (ev.type.length > MAX_TYPE_LENGTH) throw invalidArgument(`${name}.type`, `must be at most ${MAX_TYPE_LENGTH} characters`);
   if (!isWellFormedText(ev.type)) throw invalidArgument(`${name}.type`, "must not contain a lone surrogate");
-  if (!("data" in ev)) throw invalidArgument(`${name}.data`, "is required");
+  // A missing `data` is the same as `data: undefined` (an event with nothing to say beyond its type); it reads back as undefined.
   const dataProblem = findUnencodable(ev.data);
   if (dataProblem !== undefined) throw invalidArgument(`${name}.data`, `cannot be encoded: it ${dataProblem}`);
   if (ev.metadata !== undefined) {

@@ -81,7 +81,8 @@ export class ObjectStore implements api.ObjectStore, LogStore {
     this.ctx.checkOpen();
     checkKey(hash, "hash");
     const entry = this.index.get(hash);
-    if (entry === undefined || entry.chunks) throw notFound(hash);
+    if (entry === undefined) throw notFound(hash);
+    if (entry.chunks) throw new SeglogError("NOT_FOUND", `object ${hash} is a chunk list, not a blob: read it with getChunks()`);
     // The record body is only valid until the next read: copy the content out.
     return bodyContent(this.readBody(hash, entry)).slice();
   }
@@ -90,7 +91,8 @@ export class ObjectStore implements api.ObjectStore, LogStore {
     this.ctx.checkOpen();
     checkKey(hash, "hash");
     const entry = this.index.get(hash);
-    if (entry === undefined || !entry.chunks) throw notFound(hash);
+    if (entry === undefined) throw notFound(hash);
+    if (!entry.chunks) throw new SeglogError("NOT_FOUND", `object ${hash} is a blob, not a chunk list: read it with get()`);
     return decodeChunkList(bodyContent(this.readBody(hash, entry)));
   }
 
@@ -210,12 +212,13 @@ export class ObjectStore implements api.ObjectStore, LogStore {
   }
 
   private readBody(hash: string, entry: ObjectEntry): Uint8Array {
-    const record = this.ctx.log.reader.read(entry.location);
     const expected = entry.chunks ? RecordType.ObjectChunks : RecordType.ObjectBlob;
-    if (record.type !== expected || bodyHash(record.body) !== hash) {
-      throw new SeglogError("CORRUPTION", `object ${hash}: the index points at another record`);
-    }
-    return record.body;
+    return this.ctx.log.reader.decodeAt(entry.location, (record) => {
+      if (record.type !== expected || bodyHash(record.body) !== hash) {
+        throw new SeglogError("CORRUPTION", `object ${hash}: the index points at another record`);
+      }
+      return record.body;
+    });
   }
 }
 

@@ -197,11 +197,12 @@ export class RecordingStore implements api.RecordingStore, LogStore {
   }
 
   private read(id: string, entry: RecordingEntry): api.Recording {
-    const record = this.ctx.log.reader.read(entry.location);
-    if (record.type !== RecordType.RecordingSave) throw new SeglogError("CORRUPTION", `recording ${id}: the index points at another record`);
-    const recording = decodeRecording(record.body);
-    if (recording.id !== id) throw new SeglogError("CORRUPTION", `recording ${id}: the index points at recording ${String(recording.id)}`);
-    return recording;
+    return this.ctx.log.reader.decodeAt(entry.location, (record) => {
+      if (record.type !== RecordType.RecordingSave) throw new SeglogError("CORRUPTION", `recording ${id}: the index points at another record`);
+      const recording = decodeRecording(record.body);
+      if (recording.id !== id) throw new SeglogError("CORRUPTION", `recording ${id}: the index points at recording ${String(recording.id)}`);
+      return recording;
+    });
   }
 
   private applySave(id: string, location: number, bytes: number, summary: Uint8Array): void {

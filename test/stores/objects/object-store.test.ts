@@ -21,6 +21,16 @@ objectStoreContract("disk, buffered, 4 KiB segments", {
 describe("object store on disk", () => {
   const h = useDatabases(disk);
 
+  it("when get is asked for a chunk list (or getChunks for a blob), it says which kind the hash names, as list() shows both", async () => {
+    const db = await h.open();
+    const list = await db.objects.putChunks([{ timestamp: 1, data: new Uint8Array([1, 2]) }]);
+    const blob = await db.objects.put(new Uint8Array([3]));
+    expect(db.objects.list()).toEqual(expect.arrayContaining([list, blob]));
+    await expect(db.objects.get(list)).rejects.toMatchObject({ code: "NOT_FOUND", message: `object ${list} is a chunk list, not a blob: read it with getChunks()` });
+    await expect(db.objects.getChunks(blob)).rejects.toMatchObject({ code: "NOT_FOUND", message: `object ${blob} is a blob, not a chunk list: read it with get()` });
+    await expect(db.objects.get("0".repeat(64))).rejects.toMatchObject({ code: "NOT_FOUND", message: `object ${"0".repeat(64)} does not exist` });
+  });
+
   it("when one object of many is read after a reopen, only about its own bytes are read from disk", async () => {
     const db = await h.open();
     const hashes: string[] = [];
