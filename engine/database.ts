@@ -14,7 +14,9 @@ import { ArrayAreaWriter } from "./index/array-area.js";
 import { readCheckpoint, TAIL_CHECK_BYTES, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
+import { watchDurableTail, type TailWatch } from "./io/tail-watch.js";
 import { compact, type CompactionHost } from "./compaction/compactor.js";
+import { DurableTailWriter, readDurableTail } from "./log/durable-tail.js";
 import { GroupCommit } from "./log/group-commit.js";
 import { Log } from "./log/log.js";
 import { recover, type Damage } from "./log/recovery.js";
@@ -98,6 +100,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private rejectedAtOpen: Damage[] = [];
   private compacting: Promise<void> | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
+  /** A read-only database's watch on the writer's durable tail. */
+  private follower: TailWatch | undefined;
   /**
    * The log's shape (every segment's number, generation and committed end) that
    * the checkpoint on disk describes. Every change to any store is a record, so
@@ -128,16 +132,25 @@ class DatabaseImpl implements api.Database, StoreContext {
     // Frames are read with the format's own bound, not this open's maxRecordBytes:
     // a smaller limit today must not turn yesterday's larger records into damage.
     const log = await Log.open(fs, dir, options.segmentBytes, MAX_RECORD_BYTES_LIMIT, options.readOnly);
+    // A reader replays only what the writer's last fsync covered.
+    const tail = options.readOnly ? readDurableTail(fs, dir) : undefined;
+    if (tail !== undefined) log.boundTo(tail);
     const db = new DatabaseImpl(fs, dir, log, options, lock);
     try {
       await db.recover();
+      // Every fsync from now on tells readers in other processes how far the log is durable.
+      if (!options.readOnly) log.durableTail = new DurableTailWriter(fs, dir);
     } catch (err) {
       db.commit.stop();
       log.close();
       throw err;
     }
-    if (options.readOnly) db.commit.stop();
-    else log.onRoll = () => db.saveCheckpoint();
+    if (options.readOnly) {
+      db.commit.stop();
+      const follower = watchDurableTail(dir, () => db.followWriter(), fs instanceof NodeFileSystem);
+      db.follower = follower;
+      db.signal.onWaiting = (waiting) => follower.hold(waiting);
+    } else log.onRoll = () => db.saveCheckpoint();
     return db;
   }
 
@@ -250,6 +263,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private async shutdown(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closing";
+    this.follower?.close();
+    this.signal.onWaiting = undefined;
     try {
       // A running compaction sees the state and stops at its next chunk.
       await this.compacting;
@@ -265,6 +280,29 @@ class DatabaseImpl implements api.Database, StoreContext {
       this.lock?.release();
       this.signal.notify();
     }
+  }
+
+  /**
+   * A read-only database in another process than the writer: applies what the
+   * writer has made durable since the last step, then wakes subscriptions and
+   * long-polls. Synchronous, so no read ever sees half a step. The writer's
+   * compactions do not disturb it: segments it has open stay readable as they
+   * were (the writer renames over them, it never writes into them).
+   */
+  followWriter(): void {
+    if (this.state !== "open") return;
+    const tail = readDurableTail(this.fs, this.dir);
+    if (tail === undefined) return;
+    const step = this.log.extendTo(tail);
+    if (step === undefined) return;
+    const result = recover(this.log.segments, step.startIndex, step.startOffset, this.log.maxBody, true, (type, body, location) =>
+      this.storeByType.get(type)?.replay(type, body, location),
+    );
+    // Damage met on the way is reported by verify(), as damage found at open is.
+    this.rejectedAtOpen.push(...result.rejected, ...result.damage);
+    for (const store of this.stores) store.followed?.();
+    this.log.publishFollowed();
+    this.signal.notify();
   }
 
   private async recover(): Promise<void> {

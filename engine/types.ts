@@ -99,6 +99,7 @@ export interface EventStore {
   streamVersion(streamId: string): number;
   /** True when the stream has events and is not deleted. */
   streamExists(streamId: string): boolean;
+  /** True when any event was ever appended (deleted or not). */
   hasEvents(): boolean;
   /** Ids of existing streams, sorted by UTF-16 code units. */
   listStreams(options?: { prefix?: string; after?: string; limit?: number }): string[];
@@ -116,21 +117,34 @@ export interface EventStore {
   subscribe<E extends EventShape = EventShape>(options?: { streamId?: string; from?: number | "end" }): Subscription<E>;
 }
 
+/** Content-addressed blobs and timestamped chunk lists, keyed by the SHA-256 of their content. */
 export interface ObjectStore {
+  /** Stores `content` (once: the same bytes again store nothing) and resolves with its hex SHA-256. */
   put(content: Uint8Array): Promise<string>;
+  /** The blob with this hash; NOT_FOUND when there is none (or the hash names a chunk list). */
   get(hash: string): Promise<Uint8Array>;
+  /** True for a stored blob or chunk list. */
   has(hash: string): boolean;
+  /** Removes the blob or chunk list; fine when it is not there. */
   delete(hash: string): Promise<void>;
+  /** Hashes of every blob and chunk list, sorted. */
   list(): string[];
+  /** Stores a list of timestamped chunks as one object; resolves with its hash. */
   putChunks(chunks: { timestamp: number; data: Uint8Array }[]): Promise<string>;
+  /** The chunk list with this hash; NOT_FOUND when there is none (or the hash names a blob). */
   getChunks(hash: string): Promise<{ timestamp: number; data: Uint8Array }[]>;
 }
 
+/** Ordered lists of entries under a path: HTTP interactions recorded for replay. */
 export interface CassetteStore {
+  /** Appends one entry to the cassette at `path` (created by its first entry). */
   writeEntry(path: string, entry: Record<string, unknown>): Promise<void>;
+  /** The cassette's entries in the order written; none for a missing path. */
   readEntries(path: string): AsyncIterable<Record<string, unknown>>;
   exists(path: string): boolean;
+  /** Removes the cassette and all its entries; fine when missing. */
   delete(path: string): Promise<void>;
+  /** Paths of the cassettes, sorted. */
   list(options?: { prefix?: string }): string[];
 }
 
@@ -140,12 +154,19 @@ export interface Recording {
   [field: string]: unknown;
 }
 
+/** Finalized session recordings, each saved whole under its id. */
 export interface RecordingStore {
+  /** Saves (or replaces) the recording with `recording.id`. */
   save(recording: Recording): Promise<void>;
+  /** The recording, or undefined when there is none. */
   get(id: string): Promise<Recording | undefined>;
+  /** Every recording, whole, in save order. */
   list(): Promise<Recording[]>;
+  /** Every recording without its events, plus their count and the save time: cheap, from the index. */
   listSummaries(): Promise<(Omit<Recording, "events"> & { eventCount: number; savedAt: number })[]>;
+  /** Removes the recording; fine when missing. */
   delete(id: string): Promise<void>;
+  /** Removes every recording. */
   clear(): Promise<void>;
 }
 
@@ -172,17 +193,29 @@ export interface ListOptions {
   offset?: number;
 }
 
+/** State snapshots (contexts) with versioned changes (deltas), per context id. */
 export interface ContextStore {
+  /** Saves (or replaces) the context's snapshot at `version`. */
   setContext(contextId: string, context: Record<string, unknown>, version: number): Promise<ContextRecord>;
+  /** The context's snapshot; NOT_FOUND when there is none. */
   getContext(contextId: string): Promise<ContextRecord>;
+  /** Saves the delta at `version` (a delta at the same version replaces it); needs no context. */
   setDelta(contextId: string, delta: Record<string, unknown>, version: number): Promise<DeltaRecord>;
+  /** Deltas with version > clientVersion, ascending: what a client at clientVersion lacks. */
   getDeltas(contextId: string, clientVersion: number): Promise<DeltaRecord[]>;
+  /** Contexts ordered by id; `version` matches exactly, insertedAfter/Before are strict. */
   listContexts(options?: ListOptions): Promise<ContextRecord[]>;
+  /** listContexts, each with how many deltas its id has. */
   listContextsWithDeltaCounts(options?: ListOptions): Promise<(ContextRecord & { deltaCount: number })[]>;
+  /** Deltas by context id, then version. */
   listDeltas(options?: ListOptions): Promise<DeltaRecord[]>;
+  /** Removes the snapshot only; the deltas stay. */
   deleteContext(contextId: string): Promise<void>;
+  /** Removes the context's deltas inserted before `olderThan` (ms since the epoch). */
   deleteDeltasByTime(contextId: string, olderThan: number): Promise<void>;
+  /** Keeps the newest `keep` deltas of the context, removes the rest. */
   deleteDeltasExceedingThreshold(contextId: string, keep: number): Promise<void>;
+  /** Removes every delta of the context. */
   deleteDeltasForContext(contextId: string): Promise<void>;
 }
 
@@ -255,19 +288,31 @@ export interface ByteStreamMessage {
   offset: string;
 }
 
+/** Byte streams with offsets: the storage behind the Durable Streams HTTP protocol (`seglog serve`). */
 export interface ByteStreamStore {
+  /** Creates the stream (ALREADY_EXISTS when it exists with another configuration). */
   create(id: string, meta?: ByteStreamMeta): Promise<void>;
+  /** Appends; resolves with the offset after the data. `seq` must grow (else SEQ_CONFLICT). */
   append(id: string, data: Uint8Array | string, options?: { seq?: string }): Promise<string>;
+  /** Closes the stream: later appends are STREAM_CLOSED, readers are told at its end. */
   close(id: string): Promise<void>;
+  /** Removes the stream; its id can be created again. */
   delete(id: string): Promise<void>;
-  /** `of` (seglog's addition): read only the stream this info came from; NOT_FOUND if the id was deleted (and created again) since. */
+  /**
+   * Bytes from `offset` (default: the start) on, whole appends (whole messages for
+   * JSON streams) up to about maxBytes. `of` (seglog's addition): read only the
+   * stream this info came from; NOT_FOUND if the id was deleted (and created again) since.
+   */
   read(id: string, offset?: string, options?: { maxBytes?: number; of?: ByteStreamInfo }): Promise<{ data: Uint8Array; offset: string; hasMore: boolean; closed: boolean }>;
+  /** The messages from `offset` on, each with the offset after it (JSON streams: one per array element). */
   readMessages(
     id: string,
     offset?: string,
     options?: { maxMessages?: number; of?: ByteStreamInfo },
   ): Promise<{ messages: ByteStreamMessage[]; offset: string; hasMore: boolean; closed: boolean }>;
+  /** The offset after the stream's last byte. */
   currentOffset(id: string): string;
+  /** The stream's configuration and state; NOT_FOUND for a missing or expired stream. */
   getMetadata(id: string): ByteStreamInfo;
   /** Resolves when data past `offset` exists, the stream closes, or timeoutMs passes (`signal`: seglog's addition). */
   waitForData(id: string, offset: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
@@ -327,7 +372,9 @@ export interface Health {
   reason?: string;
 }
 
+/** One database: one directory, one segmented log, six stores on it. */
 export interface Database {
+  /** The directory, resolved to an absolute path. */
   readonly dir: string;
   readonly events: EventStore;
   readonly objects: ObjectStore;
@@ -335,10 +382,14 @@ export interface Database {
   readonly cassettes: CassetteStore;
   readonly recordings: RecordingStore;
   readonly streams: ByteStreamStore;
+  /** Rewrites sealed segments without what no read can return any more; needs the writer lock. */
   compact(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<CompactionReport>;
   /** Re-reads every record and checks checksums and indexes; `onProgress` (not in the contract) reports bytes scanned. */
   verify(options?: { onProgress?: (p: { done: number; total: number }) => void }): Promise<VerifyReport>;
+  /** Sizes and counts, from memory (no I/O). */
   stats(): Promise<Stats>;
+  /** Cheap, no I/O, never throws: "failed" after an I/O error stopped writes (for readiness probes). */
   health(): Health;
+  /** Flushes, fsyncs, writes the checkpoint and releases the lock; idempotent. */
   close(): Promise<void>;
 }

@@ -19,12 +19,15 @@ import { MAX_SEGMENT_NUMBER, SEGMENT_HEADER_BYTES } from "../limits.js";
 import { offsetOf, packLocation, segmentOf } from "./location.js";
 import { RecordReader } from "./record-reader.js";
 import { SegmentCursor } from "./segment-cursor.js";
+import type { DurableTail, DurableTailWriter } from "./durable-tail.js";
 import { createSegment, openSegment, type Segment } from "./segment.js";
 
 export class Log {
   readonly reader: RecordReader;
   /** Called after a roll, between batches, so the owner can write a checkpoint. */
   onRoll: (() => Promise<void>) | undefined;
+  /** The writer's: where fsynced bytes end, told to readers in other processes after every fsync. */
+  durableTail: DurableTailWriter | undefined;
   private failure: SeglogError | undefined;
   private readonly byNumber = new Map<number, Segment>();
 
@@ -147,6 +150,7 @@ export class Log {
     if (active.number >= MAX_SEGMENT_NUMBER) throw new SeglogError("IO_ERROR", "the log has reached its largest segment number");
     try {
       await active.handle.sync();
+      this.durableTail?.publish(active.number, active.size);
       const next = await createSegment(this.fs, this.dir, { segmentNumber: active.number + 1, generation: 0 });
       this.segments.push(next);
       this.byNumber.set(next.number, next);
@@ -171,19 +175,69 @@ export class Log {
   }
 
   async sync(): Promise<void> {
+    // What the fsync covers is what was written when it started.
+    const active = this.active;
+    const end = active.size;
     try {
-      await this.active.handle.sync();
+      await active.handle.sync();
     } catch (err) {
       throw this.fail(err, "fsync");
     }
+    this.durableTail?.publish(active.number, end);
   }
 
   syncBlocking(): void {
+    const active = this.active;
     try {
-      this.active.handle.syncBlocking();
+      active.handle.syncBlocking();
     } catch (err) {
       throw this.fail(err, "fsync");
     }
+    this.durableTail?.publish(active.number, active.size);
+  }
+
+  // ---- a reader following a writer in another process --------------------------
+
+  /**
+   * A reader's open: keeps only what the writer's last fsync covered (`tail`),
+   * so no record a crash could still take back is ever replayed. Segments past
+   * the tail's hold nothing durable yet.
+   */
+  boundTo(tail: DurableTail): void {
+    // Only the newest segment can hold bytes not yet fsynced: the writer fsyncs a
+    // segment whole before it creates the next one.
+    const newest = this.segments[this.segments.length - 1];
+    if (newest === undefined) return;
+    if (newest.number === tail.segment) newest.size = newest.committedEnd = Math.max(SEGMENT_HEADER_BYTES, Math.min(newest.size, tail.end));
+    else if (newest.number > tail.segment) newest.size = newest.committedEnd = SEGMENT_HEADER_BYTES;
+  }
+
+  /**
+   * A reader's step towards the writer's durable tail: the segments to replay
+   * and where to start, after growing the last one and opening new ones to what
+   * `tail` makes durable. Undefined when there is nothing new.
+   */
+  extendTo(tail: DurableTail): { startIndex: number; startOffset: number } | undefined {
+    const last = this.active;
+    if (tail.segment < last.number || (tail.segment === last.number && tail.end <= last.size)) return undefined;
+    const startIndex = this.segments.length - 1;
+    const startOffset = last.size;
+    // A segment the writer rolled away from was fsynced whole before the roll.
+    last.size = tail.segment > last.number ? last.handle.size() : tail.end;
+    for (let n = last.number + 1; n <= tail.segment; n++) {
+      const path = join(this.dir, segmentFileName(n));
+      const next = openSegment(this.fs, path, n, false);
+      if (next === undefined) break; // created but its header not yet whole: wait for the next publish
+      next.size = n < tail.segment ? next.size : Math.min(next.size, tail.end);
+      this.segments.push(next);
+      this.byNumber.set(n, next);
+    }
+    return { startIndex, startOffset };
+  }
+
+  /** After the replay of an extension: readers may now see every byte it covered. */
+  publishFollowed(): void {
+    for (const s of this.segments) s.committedEnd = s.size;
   }
 
   /**
@@ -218,6 +272,8 @@ export class Log {
 
   close(): void {
     for (const s of this.segments) s.close();
+    this.durableTail?.close();
+    this.durableTail = undefined;
   }
 
   /**

@@ -39,6 +39,8 @@ export interface LogStore {
   replay(type: number, body: Uint8Array, location: number): void;
   /** Called once after replay, before the first write. */
   recovered(): void;
+  /** A read-only database: called after records the writer added meanwhile were replayed. */
+  followed?(): void;
   /** The section; large index arrays go to `area` (stored raw, read back as views). */
   checkpoint(area: ArrayAreaWriter): unknown;
   /**
@@ -86,8 +88,15 @@ export interface SegmentRelocation {
  */
 export class CommitSignal {
   private waiters: (() => void)[] = [];
+  /**
+   * Told when someone starts or stops waiting: a reader following a writer in
+   * another process keeps the process alive only while a subscription or a
+   * long-poll waits for what that writer will commit.
+   */
+  onWaiting: ((waiting: boolean) => void) | undefined;
 
   wait(): Promise<void> {
+    if (this.waiters.length === 0) this.onWaiting?.(true);
     return new Promise((done) => this.waiters.push(done));
   }
 
@@ -95,6 +104,7 @@ export class CommitSignal {
     if (this.waiters.length === 0) return;
     const waiting = this.waiters;
     this.waiters = [];
+    this.onWaiting?.(false);
     for (const done of waiting) done();
   }
 }

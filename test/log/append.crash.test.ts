@@ -41,15 +41,21 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-/** Whole ack lines only: a line cut by the kill was never a complete ack. */
-function readAcks(ackFile: string): Ack[] {
-  if (!fs.existsSync(ackFile)) return [];
-  const text = fs.readFileSync(ackFile, "utf8");
-  const whole = text.slice(0, text.lastIndexOf("\n") + 1);
-  return whole
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as Ack);
+/**
+ * Whole ack lines only: a line cut by the kill was never a complete ack. Each
+ * round writes a file of its own, so a line cut by one kill is always its
+ * file's last and never runs into the next round's first.
+ */
+function readAcks(ackFiles: string[]): Ack[] {
+  return ackFiles.flatMap((ackFile) => {
+    if (!fs.existsSync(ackFile)) return [];
+    const text = fs.readFileSync(ackFile, "utf8");
+    const whole = text.slice(0, text.lastIndexOf("\n") + 1);
+    return whole
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Ack);
+  });
 }
 
 async function checkDatabase(db: Database, acks: Ack[]): Promise<{ events: number }> {
@@ -131,11 +137,13 @@ describe("append under SIGKILL", () => {
     const seed = testSeed();
     const rand = prng(seed);
     const dir = tempDir();
-    const ackFile = path.join(dir, "..", `${path.basename(dir)}.acks`);
+    const ackFiles: string[] = [];
     let round = 0;
     let acked = 0;
     try {
       for (; round < ROUNDS; round++) {
+        const ackFile = path.join(dir, "..", `${path.basename(dir)}.acks.${round}`);
+        ackFiles.push(ackFile);
         const child = spawnCrashWriter(["write", dir, String(Math.floor(rand() * 2 ** 31)), ackFile, "3"]);
         if (rand() < 0.2) {
           // Sometimes the kill lands during open (recovery, lock takeover, checkpoint).
@@ -147,7 +155,7 @@ describe("append under SIGKILL", () => {
         const exit = await child.kill();
         if (exit.signal !== "SIGKILL") fail(`the writer exited by itself (code ${exit.code}) before it was killed: ${child.stderr()}`);
 
-        const acks = readAcks(ackFile);
+        const acks = readAcks(ackFiles);
         acked = acks.reduce((n, a) => n + a.items.reduce((m, it) => m + it.events.length, 0), 0);
         const db = await open(dir, OPTIONS);
         try {
@@ -165,7 +173,7 @@ describe("append under SIGKILL", () => {
       throw err;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(ackFile, { force: true });
+      for (const ackFile of ackFiles) fs.rmSync(ackFile, { force: true });
     }
   }, 150_000);
 

@@ -1,15 +1,18 @@
 /**
  * The real node file system with counters on the calls that group commit is
- * meant to save: writes and fsyncs of files opened for writing. Nothing is
- * faked; every call goes to disk.
+ * meant to save: writes and fsyncs of files opened for writing. The 32-byte
+ * TAIL note written after each fsync (for readers in other processes) is
+ * counted apart. Nothing is faked; every call goes to disk.
  */
 import { DelegatingFileSystem, forwardingHandle } from "./delegating-file-system.js";
 import type { FileHandle } from "../../engine/io/file-system.js";
 import { NodeFileSystem } from "../../engine/io/node-file-system.js";
+import { DURABLE_TAIL_FILE } from "../../engine/log/durable-tail.js";
 
 export class CountingFileSystem extends DelegatingFileSystem {
   writes = 0;
   syncs = 0;
+  tailWrites = 0;
 
   constructor() {
     super(new NodeFileSystem());
@@ -17,9 +20,11 @@ export class CountingFileSystem extends DelegatingFileSystem {
 
   protected override wrap(handle: FileHandle, writable: boolean): FileHandle {
     if (!writable) return handle;
+    const tail = handle.path.endsWith(DURABLE_TAIL_FILE);
     return forwardingHandle(handle, {
       write: (b, o, l, p) => {
-        this.writes++;
+        if (tail) this.tailWrites++;
+        else this.writes++;
         handle.write(b, o, l, p);
       },
       sync: () => {

@@ -295,6 +295,11 @@ export class EventStore implements api.EventStore, LogStore {
     this.nextPosition = this.positions.lastPosition + 1;
   }
 
+  followed(): void {
+    // New streams may have appeared: listStreams sorts again. (A reader has no writer views to reset.)
+    this.table.membershipChanged();
+  }
+
   verify(): string[] {
     return verifyEventIndex(this, this.ctx.log);
   }
