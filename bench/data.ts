@@ -1,7 +1,13 @@
 /**
- * The workload's events: about 200 bytes of msgpack data each, spread round-robin
- * over 1,000 streams (event i goes to stream i % 1000). Every subject gets the
- * same objects in the same order, so every store does the same work.
+ * The workload's events: about 200 bytes of data each, spread round-robin over
+ * 1,000 streams (event i goes to stream i % 1000). Every subject gets the same
+ * objects in the same order, so every store does the same work.
+ *
+ * Two payloads (SEGLOG_BENCH_PAYLOAD, set by run.ts for its children):
+ *   msgpack  data is an object of a few fields, encoded and decoded on every
+ *            append and read by every store;
+ *   bytes    data is 200 opaque bytes (a Uint8Array), what a user who keeps
+ *            serialized events stores: every store writes and returns the bytes.
  */
 import { packr } from "./subjects/record-codec.js";
 import type { BenchEvent } from "./subjects/subject.js";
@@ -39,8 +45,18 @@ function dataOf(i: number, note: number): Record<string, unknown> {
   };
 }
 
+export type Payload = "msgpack" | "bytes";
+export const PAYLOAD: Payload = process.env.SEGLOG_BENCH_PAYLOAD === "bytes" ? "bytes" : "msgpack";
+
 export function makeEvent(i: number): BenchEvent {
-  return { type: EVENT_TYPE, data: dataOf(i, noteLength) };
+  return { type: EVENT_TYPE, data: PAYLOAD === "bytes" ? bytesOf(i) : dataOf(i, noteLength) };
+}
+
+/** 200 bytes that differ from event to event. */
+function bytesOf(i: number): Uint8Array {
+  const out = new Uint8Array(DATA_BYTES);
+  for (let k = 0; k < DATA_BYTES; k++) out[k] = (i * 31 + k * 7) & 0xff;
+  return out;
 }
 
 /** Events first..first+count-1, made before a timed loop so generation is not timed. */

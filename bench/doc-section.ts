@@ -10,18 +10,30 @@ import { checkTargets, footprintTable, int, settingsMarkdown, targetsTable, thro
 
 export const HEADING = "## Event store vs SQLite and LMDB";
 
+/** The section of a run: the msgpack payload's is the original heading, the bytes payload's has its own. */
+export function headingFor(meta: Meta): string {
+  return (meta.payload ?? "msgpack") === "bytes" ? `${HEADING}, payload as bytes` : HEADING;
+}
+
 export function sectionText(meta: Meta, entries: Entry[]): string {
   const m = meta.machine;
   const s = meta.sizes;
   const loads = entries.map((e) => e.loadBefore);
-  return `${HEADING}
+  const payload =
+    (meta.payload ?? "msgpack") === "bytes"
+      ? `Events carry ${meta.dataBytes - 2} bytes of opaque data: a \`Uint8Array\` every store writes and returns as bytes
+(seglog keeps it as bytes; the peers store it as a msgpack bin in their record), as a user who keeps serialized
+events does. The same workloads with msgpack objects as data are in the section above.`
+      : `Events carry about ${meta.dataBytes} bytes of msgpack data (an object every store encodes and decodes); the same
+workloads with opaque bytes as data are in the next section.`;
+  return `${headingFor(meta)}
 
 Latest ${meta.mode} run of \`npm run bench\`${meta.mode === "quick" ? " -- --quick" : ""}, ${meta.date}, commit \`${meta.commit.sha.slice(0, 12)}\`${meta.commit.dirty ? " (with uncommitted changes)" : ""}.
 Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.platform} ${m.release}, Node ${meta.node}.
 The machine is shared: the 1-minute load average ranged ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} while the children ran (${meta.durationSeconds.toFixed(0)} s in all).
 
 Each store runs every workload in a child process of its own, one process at a time, all in
-this one run. Events carry about ${meta.dataBytes} bytes of msgpack data; the record a plain file
+this one run. ${payload} The record a plain file
 must write for one (msgpack \`[streamId, version, timestamp, id, type, data]\`) is ${meta.recordBytes} bytes,
 and **MB/s is events/s × ${meta.recordBytes} B for every store**, so that column compares like with like.
 Event *i* goes to stream *i* % 1,000. Every append checks the stream's expected version

@@ -27,6 +27,8 @@ export interface Entry {
 
 export interface Meta {
   mode: "full" | "quick";
+  /** What the events' data is (bench/data.ts); runs saved before it existed are "msgpack". */
+  payload?: "msgpack" | "bytes";
   date: string;
   machine: { cpu: string; cores: number; memoryBytes: number; platform: string; release: string; loadStart: number[]; loadEnd: number[] };
   node: string;

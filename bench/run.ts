@@ -7,7 +7,7 @@
  * the two cores. Prints the tables, writes the JSON and, for a full run,
  * rewrites the "Event store vs SQLite and LMDB" section of docs/benchmarks.md.
  *
- *   node dist/bench/run.js [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,lmdb]
+ *   node dist/bench/run.js [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,lmdb] [--payload msgpack,bytes]
  *                          [--open-events 1000000,10000000] [--dir D] [--doc | --no-doc] [--render FILE]
  *
  * --repeat N: each timed workload (a–g) runs N times per store, the stores taking
@@ -15,21 +15,25 @@
  * on a machine shared with others this keeps one noisy moment from deciding a
  * ratio. Default 3 for a full run, 1 for --quick.
  *
+ * --payload: which data the events carry (bench/data.ts), each measured in a run
+ * of its own: msgpack objects, or opaque bytes; both by default, one after the
+ * other, each with its own JSON (latest.json, latest-bytes.json) and doc section.
+ *
  * --quick: fewer events (under a minute); writes bench/results/latest-quick.json
  * and leaves the doc alone unless --doc is given, so a development run never
  * replaces the published full run. --only or --subjects make a partial run:
  * bench/results/latest-partial.json, doc left alone. A full run writes
  * bench/results/latest.json and the doc section (unless --no-doc).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { dataBytesOf, makeEvent, STREAMS, streamIdOf } from "./data.js";
-import { sectionText, writeSection } from "./doc-section.js";
+import { dataBytesOf, makeEvent, PAYLOAD, STREAMS, streamIdOf } from "./data.js";
+import { headingFor, sectionText, writeSection } from "./doc-section.js";
 import { eventsFor, FULL, QUICK, type Sizes } from "./plan.js";
 import { checkTargets, fix, footprintTable, int, targetsTable, throughputTable, type Entry, type Meta } from "./report.js";
 import { encodeRecord } from "./subjects/record-codec.js";
@@ -53,8 +57,19 @@ const { values } = parseArgs({
     "no-doc": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
     render: { type: "string" },
+    payload: { type: "string", default: "msgpack,bytes" },
   },
 });
+// One run per payload, each in a process of its own (the payload is fixed when bench/data.ts loads).
+if (process.env.SEGLOG_BENCH_PAYLOAD === undefined && values.render === undefined && values.help !== true) {
+  for (const payload of values.payload!.split(",")) {
+    if (payload !== "msgpack" && payload !== "bytes") throw new Error(`--payload takes msgpack and/or bytes, got ${payload}`);
+    console.log(`\n==== payload: ${payload} ====`);
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, SEGLOG_BENCH_PAYLOAD: payload } });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  }
+  process.exit(process.exitCode ?? 0);
+}
 if (values.help) {
   console.log(
     "npm run bench -- [--quick] [--repeat N] [--only a,b,e] [--subjects seglog,sqlite,lmdb,plain-file]\n" +
@@ -104,6 +119,7 @@ if (saved !== undefined) {
   await measure(raw);
   meta = {
     mode: quick ? "quick" : "full",
+    payload: PAYLOAD,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryBytes: totalmem(), platform: platform(), release: release(), loadStart, loadEnd: loadavg() },
     node: process.version,
@@ -127,14 +143,15 @@ console.log("");
 console.log(targetsTable(checks));
 for (const e of entries.filter((x) => x.error !== undefined)) console.log(`\n${e.subject} ${e.workload} failed:\n${e.error}`);
 
-const jsonPath = values.render ?? join(repo, "bench", "results", quick ? "latest-quick.json" : partial ? "latest-partial.json" : "latest.json");
+const suffix = (meta.payload ?? "msgpack") === "bytes" ? "-bytes" : "";
+const jsonPath = values.render ?? join(repo, "bench", "results", `${quick ? "latest-quick" : partial ? "latest-partial" : "latest"}${suffix}.json`);
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, `${JSON.stringify({ schema: 1, ...meta, targets: checks, entries, runs: raw }, null, 2)}\n`);
 console.log(`\nwrote ${jsonPath}`);
 if (writeDoc && (values.doc === true || meta.mode === "full")) {
   const docPath = join(repo, "docs", "benchmarks.md");
-  writeSection(docPath, sectionText(meta, entries));
-  console.log(`updated "Event store vs SQLite and LMDB" in ${docPath}`);
+  writeSection(docPath, sectionText(meta, entries), headingFor(meta));
+  console.log(`updated "${headingFor(meta).slice(3)}" in ${docPath}`);
 }
 if (entries.some((e) => e.error !== undefined)) process.exitCode = 1;
 

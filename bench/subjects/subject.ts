@@ -11,7 +11,8 @@
 /** What the harness asks a subject to store; `data` is encoded by the subject. */
 export interface BenchEvent {
   type: string;
-  data: Record<string, unknown>;
+  /** An object (msgpack payload) or opaque bytes (bytes payload): bench/data.ts. */
+  data: Record<string, unknown> | Uint8Array;
 }
 
 /** What every subject returns from a read: the decoded event. */
