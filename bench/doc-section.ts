@@ -63,7 +63,7 @@ page cache is warm. (i) is the apparent size of every file in the directory afte
 (j) is the RSS growth (after a full GC) from before the first open to after the first read,
 and, in the last column, the RSS the writer held after appending every event.
 
-### Targets of issue 6
+### Targets of issue 14
 
 ${targetsTable(checkTargets(entries))}
 

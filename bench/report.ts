@@ -139,34 +139,18 @@ export function checkTargets(entries: Entry[]): TargetCheck[] {
   ratioTarget("(a) buffered single appends ≥ 4× lmdb", r("append-single-buffered", "seglog"), r("append-single-buffered", "lmdb"), 4, plain("append-single-buffered"));
   ratioTarget("(a) buffered single appends ≥ 8× better-sqlite3", r("append-single-buffered", "seglog"), r("append-single-buffered", "sqlite"), 8, plain("append-single-buffered"));
   ratioTarget("(b) sync single appends ≥ 0.9× plain file fsync-per-call", r("append-single-sync", "seglog"), r("append-single-sync", "plain-file"), 0.9);
-  const peers = [r("append-concurrent-sync", "sqlite"), r("append-concurrent-sync", "lmdb")].filter((x): x is number => x !== undefined);
-  ratioTarget("(c) 64 concurrent sync appenders ≥ 3× the best peer", r("append-concurrent-sync", "seglog"), peers.length > 0 ? Math.max(...peers) : undefined, 3);
-  ratioTarget("(c) 64 concurrent sync appenders ≥ 15× plain file fsync-per-call", r("append-concurrent-sync", "seglog"), r("append-concurrent-sync", "plain-file"), 15);
-  ratioTarget("(d) 100-event batches, buffered ≥ 2.5× lmdb", r("append-batch-buffered", "seglog"), r("append-batch-buffered", "lmdb"), 2.5, plain("append-batch-buffered"));
-  ratioTarget("(d) 100-event batches, sync ≥ 1.5× better-sqlite3", r("append-batch-sync", "seglog"), r("append-batch-sync", "sqlite"), 1.5, plain("append-batch-sync"));
-  for (const [w, letter] of [["read-stream-forward", "e"], ["read-stream-backward", "f"], ["read-all", "g"]] as const) {
-    ratioTarget(`(${letter}) reads ≥ 2× lmdb`, r(w, "seglog"), r(w, "lmdb"), 2, plain(w));
+  // Issue 14's targets (read as bytes and as msgpack alike).
+  ratioTarget("(c) 64 concurrent sync appenders ≥ 3× lmdb", r("append-concurrent-sync", "seglog"), r("append-concurrent-sync", "lmdb"), 3);
+  out.push({ target: "(c) 64 concurrent sync appenders ≥ 1× a plain-file group commit", measured: "no plain-file group-commit subject yet (the plain file fsyncs per call)", verdict: "not measured" });
+  ratioTarget("(d) 100-event batches, buffered ≥ 2× lmdb", r("append-batch-buffered", "seglog"), r("append-batch-buffered", "lmdb"), 2, plain("append-batch-buffered"));
+  ratioTarget("(d) 100-event batches, sync ≥ 1.3× better-sqlite3", r("append-batch-sync", "seglog"), r("append-batch-sync", "sqlite"), 1.3, plain("append-batch-sync"));
+  for (const [w, letter, lmdb] of [["read-stream-forward", "e", 1.5], ["read-stream-backward", "f", 2], ["read-all", "g", 2]] as const) {
+    ratioTarget(`(${letter}) reads ≥ ${lmdb}× lmdb`, r(w, "seglog"), r(w, "lmdb"), lmdb, plain(w));
     ratioTarget(`(${letter}) reads ≥ 2× better-sqlite3`, r(w, "seglog"), r(w, "sqlite"), 2, plain(w));
   }
   const open1m = find(entries, "open", "seglog", 1_000_000)?.extra?.openMedianMs as number | undefined;
   const openAny = entries.find((e) => e.workload === "open" && e.subject === "seglog" && e.ok);
-  if (open1m !== undefined) {
-    out.push({ target: "(h) open ≤ 100 ms at 1,000,000 events", measured: `${fix(open1m, 1)} ms`, verdict: open1m <= 100 ? "meets" : "misses" });
-  } else {
-    out.push({
-      target: "(h) open ≤ 100 ms at 1,000,000 events",
-      measured: openAny ? `${fix(openAny.result!.extra!.openMedianMs as number, 1)} ms at ${int(openAny.events)} events only` : "—",
-      verdict: "not measured",
-    });
-  }
-  // "no more than 2× that at 10,000,000": read literally, 2× the 100 ms bound; read
-  // as a growth limit, 2× the 1M figure. Both are checked and printed.
   const open10m = find(entries, "open", "seglog", 10_000_000)?.extra?.openMedianMs as number | undefined;
-  if (open10m !== undefined) {
-    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 100 ms bound (200 ms)", measured: `${fix(open10m, 1)} ms`, verdict: open10m <= 200 ? "meets" : "misses" });
-  } else {
-    out.push({ target: "(h) open at 10,000,000 events ≤ 2× the 100 ms bound (200 ms)", measured: "not run (add --open-events 1000000,10000000)", verdict: "not measured" });
-  }
   if (open10m !== undefined && open1m !== undefined) {
     out.push({ target: "(h) open at 10,000,000 events ≤ 2× the measured 1,000,000 figure", measured: `${fix(open10m, 1)} ms = ${fmtRatio(open10m / open1m)} the 1M figure`, verdict: open10m <= 2 * open1m ? "meets" : "misses" });
   } else {
