@@ -30,6 +30,47 @@ export function decodeOwned(bytes: Uint8Array): unknown {
   return unpackChecked(viewingUnpackr, bytes);
 }
 
+/**
+ * Decodes a body the caller will reuse, for the hottest reads (events): byte
+ * arrays in the result are views into `bytes` at first, then copied out by
+ * `ownBytes`, small ones into Node's shared Buffer pool (what Buffer.allocUnsafe
+ * does: one slab of 8 KiB for many small arrays) instead of an ArrayBuffer
+ * each. msgpackr's copyBuffers gives every 200-byte array an ArrayBuffer of its
+ * own: about 1 µs and GC work per array, against ~0.1 µs here.
+ */
+export function decodeReused(bytes: Uint8Array): unknown {
+  return ownBytes(unpackChecked(viewingUnpackr, bytes));
+}
+
+/**
+ * `v` with every Uint8Array in it (at any depth of arrays and plain objects)
+ * replaced by a copy. Primitives are passed over without a call: for an event
+ * of msgpack data this walk costs ~0.1 µs (cheaper than looking for bin bytes).
+ */
+function ownBytes(v: unknown): unknown {
+  if (v instanceof Uint8Array) return copyOut(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === "object" && x !== null) v[i] = ownBytes(x);
+    }
+  } else if (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    for (const key in o) {
+      const x = o[key];
+      if (typeof x === "object" && x !== null) o[key] = ownBytes(x);
+    }
+  }
+  return v;
+}
+
+function copyOut(view: Uint8Array): Uint8Array {
+  const pooled = Buffer.allocUnsafe(view.length);
+  pooled.set(view);
+  // A plain Uint8Array over the same memory: reads hand back Uint8Array, never Buffer.
+  return new Uint8Array(pooled.buffer, pooled.byteOffset, view.length);
+}
+
 function unpackChecked(decoder: Unpackr, bytes: Uint8Array): unknown {
   try {
     return decoder.unpack(bytes);

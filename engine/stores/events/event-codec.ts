@@ -20,7 +20,7 @@
  * Position floor (type 4), written by compaction next to the snapshots:
  *   [lastPosition]
  */
-import { decode, encode } from "../../format/codec.js";
+import { decode, decodeReused, encode } from "../../format/codec.js";
 import { SeglogError } from "../../errors.js";
 import type { RecordedEvent } from "../../types.js";
 
@@ -34,7 +34,8 @@ export const enum MetaOp {
 const EVENT_FIELDS = 9;
 
 export function decodeEvent(body: Uint8Array): RecordedEvent {
-  const f = decode(body) as unknown[];
+  // Bodies come from reused read buffers: decodeReused copies every byte array out.
+  const f = decodeReused(body) as unknown[];
   checkShape(f);
   const metadata = f[7] ?? {};
   const tags = f[8] ?? [];
