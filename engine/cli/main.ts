@@ -5,8 +5,9 @@
  * operators read messages, not stack traces.
  */
 import { Command, CommanderError } from "commander";
-import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { SeglogError } from "../errors.js";
+import { NodeFileSystem } from "../io/node-file-system.js";
 import { registerCompact } from "./compact.js";
 import { registerDump } from "./dump.js";
 import { registerServe } from "./serve.js";
@@ -36,7 +37,8 @@ try {
 
 /** The version in the package.json three levels up (dist/engine/cli/ → the package root). */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  const bytes = new NodeFileSystem().readFile(fileURLToPath(new URL("../../../package.json", import.meta.url)));
+  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as { version: string };
   return manifest.version;
 }
 

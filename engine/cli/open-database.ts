@@ -3,7 +3,6 @@
  * every other command refuses a path that holds no seglog database, before
  * writing anything, so pointing the CLI at the wrong folder is harmless.
  */
-import { readdirSync } from "node:fs";
 import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { open } from "../database.js";
@@ -13,7 +12,7 @@ const SEGMENT_FILE = /^\d{20}\.seg$/;
 
 /** True when `dir` holds at least one segment file: every database has one from its first open. */
 export function holdsDatabase(dir: string): boolean {
-  return readdirSync(dir).some((name) => SEGMENT_FILE.test(name));
+  return new NodeFileSystem().list(dir).some((name) => SEGMENT_FILE.test(name));
 }
 
 /** Throws NOT_FOUND (missing, or not a database) or INVALID_ARGUMENT (a file). */

@@ -9,7 +9,6 @@
  * SIGTERM shut down gracefully: stop accepting, answer what is in flight, then
  * close the database (fsync, checkpoint, release the lock) and exit 0.
  */
-import { readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
@@ -91,7 +90,7 @@ function checkServedDirectory(dir: string, create: boolean): void {
   if (!fs.isDirectory(parent)) throw new SeglogError("NOT_FOUND", `no directory ${parent} to hold the database ${dir}`);
   if (!fs.exists(dir)) return;
   if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
-  if (create || holdsDatabase(dir) || readdirSync(dir).length === 0) return;
+  if (create || holdsDatabase(dir) || fs.list(dir).length === 0) return;
   throw new SeglogError("INVALID_ARGUMENT", `${dir} holds other files and no seglog database: give --create to make one there, or choose an empty or new directory`, { argument: "dir" });
 }
 
