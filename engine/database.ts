@@ -102,6 +102,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private checkpointing: Promise<void> = Promise.resolve();
   /** A read-only database's watch on the writer's durable tail. */
   private follower: TailWatch | undefined;
+  /** Why the last step of following the writer failed, while it keeps failing. */
+  private followFailure: string | undefined;
   /**
    * The log's shape (every segment's number, generation and committed end) that
    * the checkpoint on disk describes. Every change to any store is a record, so
@@ -184,6 +186,7 @@ class DatabaseImpl implements api.Database, StoreContext {
     if (this.state !== "open") return { ok: false, state: "closed" };
     const failed = this.log.failed;
     if (failed !== undefined) return { ok: false, state: "failed", reason: failed.message };
+    if (this.followFailure !== undefined) return { ok: false, state: "failed", reason: this.followFailure };
     return { ok: true, state: "open" };
   }
 
@@ -293,11 +296,30 @@ class DatabaseImpl implements api.Database, StoreContext {
     if (this.state !== "open") return;
     const tail = readDurableTail(this.fs, this.dir);
     if (tail === undefined) return;
-    const step = this.log.extendTo(tail);
+    let step: { startIndex: number; startOffset: number } | undefined;
+    try {
+      step = this.log.extendTo(tail);
+      this.followFailure = undefined;
+    } catch (err) {
+      // Called from a timer: never thrown. Reads go on with what was applied;
+      // health() says the reader is behind until a later step works (or a reopen).
+      this.followFailure = `following the writer failed (reopen to catch up): ${(err as Error)?.message ?? String(err)}`;
+      return;
+    }
     if (step === undefined) return;
-    const result = recover(this.log.segments, step.startIndex, step.startOffset, this.log.maxBody, true, (type, body, location) =>
-      this.storeByType.get(type)?.replay(type, body, location),
-    );
+    let result: ReturnType<typeof recover>;
+    try {
+      result = recover(this.log.segments, step.startIndex, step.startOffset, this.log.maxBody, true, (type, body, location) =>
+        this.storeByType.get(type)?.replay(type, body, location),
+      );
+    } catch (err) {
+      // A read failed halfway through a step: what this reader holds is only good up
+      // to the last step, so it stops following and says so.
+      this.followFailure = `following the writer stopped (reopen to catch up): ${(err as Error)?.message ?? String(err)}`;
+      this.follower?.close();
+      this.follower = undefined;
+      return;
+    }
     // Damage met on the way is reported by verify(), as damage found at open is.
     this.rejectedAtOpen.push(...result.rejected, ...result.damage);
     for (const store of this.stores) store.followed?.();

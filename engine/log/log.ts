@@ -220,17 +220,27 @@ export class Log {
   extendTo(tail: DurableTail): { startIndex: number; startOffset: number } | undefined {
     const last = this.active;
     if (tail.segment < last.number || (tail.segment === last.number && tail.end <= last.size)) return undefined;
+    // Every new segment is opened before anything changes, so a failure (a file
+    // the writer's compaction removed meanwhile) leaves the reader where it was.
+    const opened: Segment[] = [];
+    try {
+      for (let n = last.number + 1; n <= tail.segment; n++) {
+        const next = openSegment(this.fs, join(this.dir, segmentFileName(n)), n, false);
+        if (next === undefined) break; // created but its header not yet whole: wait for the next publish
+        next.size = n < tail.segment ? next.size : Math.min(next.size, tail.end);
+        opened.push(next);
+      }
+    } catch (err) {
+      for (const s of opened) s.close();
+      throw err;
+    }
     const startIndex = this.segments.length - 1;
     const startOffset = last.size;
     // A segment the writer rolled away from was fsynced whole before the roll.
     last.size = tail.segment > last.number ? last.handle.size() : tail.end;
-    for (let n = last.number + 1; n <= tail.segment; n++) {
-      const path = join(this.dir, segmentFileName(n));
-      const next = openSegment(this.fs, path, n, false);
-      if (next === undefined) break; // created but its header not yet whole: wait for the next publish
-      next.size = n < tail.segment ? next.size : Math.min(next.size, tail.end);
+    for (const next of opened) {
       this.segments.push(next);
-      this.byNumber.set(n, next);
+      this.byNumber.set(next.number, next);
     }
     return { startIndex, startOffset };
   }

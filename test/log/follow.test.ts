@@ -5,6 +5,8 @@
  * durable. Writer and reader are separate processes (test/fixtures/follow-*.mjs).
  */
 import { open } from "../../engine/index.js";
+import { NodeFileSystem } from "../../engine/io/node-file-system.js";
+import { DurableTailWriter } from "../../engine/log/durable-tail.js";
 import { REPO_ROOT, spawnFixture, type Child } from "../support/child.js";
 import { baseSeed, Rng } from "../support/fuzz.js";
 import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
@@ -136,6 +138,33 @@ describe("a read-only database in another process", () => {
     } finally {
       await reader.close();
       await writer.close();
+    }
+  });
+});
+
+describe("a read-only database whose writer's tail cannot be followed", () => {
+  it("when the TAIL names a segment whose file is gone, the reader does not crash: reads go on, health says why, and following resumes once the TAIL is right again", async () => {
+    const writer = await open(dir, { segmentBytes: 4096 });
+    for (let i = 0; i < 40; i++) await writer.events.append("s", [{ type: "T", data: "x".repeat(200) }]);
+    await writer.close();
+    const reader = await open(dir, { readOnly: true });
+    try {
+      const before = (await reader.events.readStream("s")).length;
+      expect(before).toBe(40);
+      const last = (await reader.stats()).segments - 1;
+      const tail = new DurableTailWriter(new NodeFileSystem(), dir);
+      tail.publish(last + 3, 100); // segments last+1.. do not exist
+      await until(() => !reader.health().ok, 5_000, "health to report the failure");
+      expect(reader.health()).toMatchObject({ ok: false, state: "failed", reason: expect.stringMatching(/following the writer failed \(reopen to catch up\)/) });
+      expect((await reader.events.readStream("s")).length).toBe(40);
+      const again = await open(dir, { segmentBytes: 4096 }); // publishes the true tail at its first fsync
+      await again.events.append("s", [{ type: "T", data: "after" }]);
+      await until(() => reader.events.streamVersion("s") === 40, 5_000, "the reader to follow again");
+      expect(reader.health()).toEqual({ ok: true, state: "open" });
+      tail.close();
+      await again.close();
+    } finally {
+      await reader.close();
     }
   });
 });
