@@ -15,11 +15,17 @@ export function holdsDatabase(dir: string): boolean {
   return new NodeFileSystem().list(dir).some((name) => SEGMENT_FILE.test(name));
 }
 
+/** Throws INVALID_ARGUMENT when `dir` exists and is a file; false when it does not exist. */
+export function existingDirectory(dir: string): boolean {
+  const fs = new NodeFileSystem();
+  if (!fs.exists(dir)) return false;
+  if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
+  return true;
+}
+
 /** Throws NOT_FOUND (missing, or not a database) or INVALID_ARGUMENT (a file). */
 export function checkDatabaseDirectory(dir: string): void {
-  const fs = new NodeFileSystem();
-  if (!fs.exists(dir)) throw new SeglogError("NOT_FOUND", `no database directory at ${dir}`);
-  if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
+  if (!existingDirectory(dir)) throw new SeglogError("NOT_FOUND", `no database directory at ${dir}`);
   if (!holdsDatabase(dir)) throw new SeglogError("NOT_FOUND", `${dir} holds no seglog database (no segment files); nothing was written`);
 }
 

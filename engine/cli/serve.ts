@@ -17,7 +17,7 @@ import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { isLoopback } from "../server/access-token.js";
 import { DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_HOST, DEFAULT_PORT, StreamServer } from "../server/stream-server.js";
-import { holdsDatabase, parseInteger } from "./open-database.js";
+import { existingDirectory, holdsDatabase, parseInteger } from "./open-database.js";
 
 interface ServeOptions {
   port: string;
@@ -88,8 +88,7 @@ function checkServedDirectory(dir: string, create: boolean): void {
   const fs = new NodeFileSystem();
   const parent = dirname(resolve(dir));
   if (!fs.isDirectory(parent)) throw new SeglogError("NOT_FOUND", `no directory ${parent} to hold the database ${dir}`);
-  if (!fs.exists(dir)) return;
-  if (!fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is a file, not a database directory`, { argument: "dir" });
+  if (!existingDirectory(dir)) return;
   if (create || holdsDatabase(dir) || fs.list(dir).length === 0) return;
   throw new SeglogError("INVALID_ARGUMENT", `${dir} holds other files and no seglog database: give --create to make one there, or choose an empty or new directory`, { argument: "dir" });
 }

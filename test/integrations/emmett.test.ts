@@ -27,6 +27,7 @@ import * as path from "node:path";
 import { REPO_ROOT, spawnFixture } from "../support/child.js";
 import { baseSeed, Rng } from "../support/fuzz.js";
 import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
 
 type Added = Event<"Added", { amount: number }>;
 type Removed = Event<"Removed", { amount: number }>;
@@ -364,13 +365,6 @@ describe("Emmett processors on seglog subscriptions", () => {
   });
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("an Emmett processor on seglog killed with SIGKILL", () => {
   it("when the consumer process is killed at random moments and restarted, every message is handled, in order, and only the one in flight at a kill again", async () => {

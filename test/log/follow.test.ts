@@ -10,6 +10,7 @@ import { DurableTailWriter } from "../../engine/log/durable-tail.js";
 import { REPO_ROOT, spawnFixture, type Child } from "../support/child.js";
 import { baseSeed, Rng } from "../support/fuzz.js";
 import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
 import * as path from "node:path";
 
 const WRITER = path.join(REPO_ROOT, "test", "fixtures", "follow-writer.mjs");
@@ -38,13 +39,6 @@ function seen(reader: Child): { position: number; ms: number }[] {
   });
 }
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("a read-only database in another process", () => {
   it("when the writer appends, rolls, compacts, is killed with SIGKILL and starts again, the reader's subscription delivers every acknowledged event once, in order, soon after its fsync", async () => {
