@@ -32,6 +32,8 @@ import { ObjectStore } from "./stores/objects/object-store.js";
 import { RecordingStore } from "./stores/recordings/recording-store.js";
 import { ByteStreamStore } from "./stores/streams/byte-stream-store.js";
 import type * as api from "./types.js";
+import type { PositionIndex } from "./index/position-index.js";
+import { readReplicationState } from "./replication/replication-state.js";
 
 export async function open(dir: string, options?: EngineOptions): Promise<api.Database> {
   if (typeof dir !== "string" || dir.length === 0) throw invalidArgument("dir", "must be a non-empty path");
@@ -63,6 +65,26 @@ export async function open(dir: string, options?: EngineOptions): Promise<api.Da
   }
 }
 
+/** What seglog/replication uses of an open database; not part of the public API. */
+export interface ReplicationHost {
+  readonly fs: FileSystem;
+  readonly dir: string;
+  readonly log: Log;
+  readonly positions: PositionIndex;
+  readonly signal: CommitSignal;
+  readonly readOnly: boolean;
+  isOpen(): boolean;
+  /** Sets (or clears) the wait every event-store write makes before it answers. */
+  setReplicationAck(ack: (() => Promise<void>) | undefined): void;
+  /** Runs at the start of close(), before the log stops; close waits for it. */
+  onClose(listener: () => Promise<void>): void;
+}
+
+export function replicationHost(db: api.Database): ReplicationHost {
+  if (!(db instanceof DatabaseImpl)) throw invalidArgument("db", "must be a database returned by open()");
+  return db.asReplicationHost();
+}
+
 /** Enough of a damaged frame for its header and an event envelope with the longest stream id. */
 const SALVAGE_BYTES = 16 * 1024;
 
@@ -92,6 +114,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private readonly storeByType = new Map<number, LogStore>();
   readonly signal = new CommitSignal();
   readonly commit: GroupCommit;
+  replicationAck: (() => Promise<void>) | undefined;
+  private readonly closeListeners: (() => Promise<void>)[] = [];
   private state: "open" | "closing" | "closed" = "open";
   private closing: Promise<void> | undefined;
   /** Bytes of a torn tail cut at open (reported by stats() as repairedBytes). */
@@ -140,6 +164,7 @@ class DatabaseImpl implements api.Database, StoreContext {
     const db = new DatabaseImpl(fs, dir, log, options, lock);
     try {
       await db.recover();
+      log.markAllDurable();
       // Every fsync from now on tells readers in other processes how far the log is durable.
       if (!options.readOnly) log.durableTail = new DurableTailWriter(fs, dir);
     } catch (err) {
@@ -261,11 +286,30 @@ class DatabaseImpl implements api.Database, StoreContext {
     return this.closing;
   }
 
+  asReplicationHost(): ReplicationHost {
+    return {
+      fs: this.fs,
+      dir: this.dir,
+      log: this.log,
+      positions: this.events.positions,
+      signal: this.signal,
+      readOnly: this.options.readOnly,
+      isOpen: () => this.isOpen(),
+      setReplicationAck: (ack) => {
+        this.replicationAck = ack;
+      },
+      onClose: (listener) => {
+        this.closeListeners.push(listener);
+      },
+    };
+  }
+
   // ---- internals ------------------------------------------------------------
 
   private async shutdown(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closing";
+    await Promise.allSettled(this.closeListeners.map((listener) => listener()));
     this.follower?.close();
     this.signal.onWaiting = undefined;
     try {
@@ -391,7 +435,20 @@ class DatabaseImpl implements api.Database, StoreContext {
       exclusive: (fn) => this.commit.exclusive(fn),
       saveCheckpoint: () => this.saveCheckpoint(),
       isOpen: () => this.state === "open",
+      holdFrom: () => this.replicationHold(),
     };
+  }
+
+  /**
+   * Compaction leaves segments from this one on as they are: replication has not
+   * confirmed their records forwarded (a damaged state file holds everything).
+   */
+  private replicationHold(): number {
+    try {
+      return readReplicationState(this.fs, this.dir)?.holdSegment ?? Infinity;
+    } catch {
+      return 0;
+    }
   }
 
   /** Checkpoints are written one at a time (a roll and a compaction may both ask). */

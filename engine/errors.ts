@@ -17,7 +17,11 @@ export type ErrorCode =
   | "LOCKED"
   | "CLOSED"
   | "READ_ONLY"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  /** seglog/replication: the JetStream stream is ahead of this database or holds another one's history. */
+  | "REPLICATION_CONFLICT"
+  /** seglog/replication, ack "replicated": stored and durable here, but JetStream did not acknowledge it. */
+  | "NOT_REPLICATED";
 
 export interface ErrorDetails {
   streamId?: string;

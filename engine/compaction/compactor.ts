@@ -39,6 +39,8 @@ export interface CompactionHost {
   exclusive(fn: () => Promise<void>): Promise<void>;
   saveCheckpoint(): Promise<void>;
   isOpen(): boolean;
+  /** Segments numbered from this on are left alone (records replication has not forwarded yet). */
+  holdFrom(): number;
 }
 
 export type Progress = (p: { done: number; total: number }) => void;
@@ -58,7 +60,8 @@ export async function compact(host: CompactionHost, onProgress: Progress | undef
   const snapshots = host.stores.flatMap((s) => s.snapshotRecords());
   // Old snapshot records are replaced, not reclaimed: alone they are no reason to rewrite.
   const snapshotTypes = new Set(snapshots.map((r) => r.type));
-  const sealed = log.segments.slice(0, -1);
+  const hold = host.holdFrom();
+  const sealed = log.segments.slice(0, -1).filter((s) => s.number < hold);
   const chosen = await chooseSegments(log, sealed, (type, body, location) => snapshotTypes.has(type) || keep(type, body, location));
   const total = chosen.reduce((n, s) => n + s.committedEnd, 0);
   let done = 0;

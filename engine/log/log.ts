@@ -28,6 +28,14 @@ export class Log {
   onRoll: (() => Promise<void>) | undefined;
   /** The writer's: where fsynced bytes end, told to readers in other processes after every fsync. */
   durableTail: DurableTailWriter | undefined;
+  /**
+   * Where fsynced bytes end in this process: everything in segments before
+   * `durable.segment`, and below `durable.end` in it. Replication forwards only
+   * what lies below it (a buffered write may still be taken back by a crash).
+   */
+  readonly durable = { segment: 0, end: SEGMENT_HEADER_BYTES };
+  /** Told after every fsync that moved `durable`. */
+  readonly durableListeners = new Set<() => void>();
   private failure: SeglogError | undefined;
   private readonly byNumber = new Map<number, Segment>();
 
@@ -150,7 +158,7 @@ export class Log {
     if (active.number >= MAX_SEGMENT_NUMBER) throw new SeglogError("IO_ERROR", "the log has reached its largest segment number");
     try {
       await active.handle.sync();
-      this.durableTail?.publish(active.number, active.size);
+      this.madeDurable(active.number, active.size);
       const next = await createSegment(this.fs, this.dir, { segmentNumber: active.number + 1, generation: 0 });
       this.segments.push(next);
       this.byNumber.set(next.number, next);
@@ -183,7 +191,7 @@ export class Log {
     } catch (err) {
       throw this.fail(err, "fsync");
     }
-    this.durableTail?.publish(active.number, end);
+    this.madeDurable(active.number, end);
   }
 
   syncBlocking(): void {
@@ -193,7 +201,21 @@ export class Log {
     } catch (err) {
       throw this.fail(err, "fsync");
     }
-    this.durableTail?.publish(active.number, active.size);
+    this.madeDurable(active.number, active.size);
+  }
+
+  /** After open's recovery: what is on disk now is what a crash leaves. */
+  markAllDurable(): void {
+    const active = this.segments[this.segments.length - 1];
+    if (active !== undefined) this.madeDurable(active.number, active.size);
+  }
+
+  private madeDurable(segment: number, end: number): void {
+    this.durableTail?.publish(segment, end);
+    if (segment < this.durable.segment || (segment === this.durable.segment && end <= this.durable.end)) return;
+    this.durable.segment = segment;
+    this.durable.end = end;
+    for (const listener of this.durableListeners) listener();
   }
 
   // ---- a reader following a writer in another process --------------------------

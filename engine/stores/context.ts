@@ -18,6 +18,11 @@ export interface StoreContext {
   isOpen(): boolean;
   /** Wakes readers that wait for new records (subscriptions, long-polls). */
   readonly signal: CommitSignal;
+  /**
+   * Set while seglog/replication runs with ack "replicated": resolves once
+   * JetStream acknowledged everything committed when it was called.
+   */
+  readonly replicationAck: (() => Promise<void>) | undefined;
 }
 
 /**

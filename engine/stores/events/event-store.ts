@@ -72,11 +72,11 @@ export class EventStore implements api.EventStore, LogStore {
         this.table.forgetIfUnused(entry);
         throw err;
       }
-      if (duplicate !== undefined) return settledDuplicate(duplicate);
+      if (duplicate !== undefined) return this.replicated(settledDuplicate(duplicate));
       const start = this.ctx.commit.mark();
       const plan = this.frameEvents(entry, events, true, start);
       this.checkWriteSize(start, [plan], "events");
-      return this.submit([plan], resultOf(plan));
+      return this.replicated(this.submit([plan], resultOf(plan)));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -122,6 +122,7 @@ export class EventStore implements api.EventStore, LogStore {
     const waits = duplicates.filter((d) => d?.committed !== undefined).map((d) => d!.committed);
     if (written !== undefined) await written;
     if (waits.length > 0) await Promise.all(waits);
+    await this.ctx.replicationAck?.();
     let next = 0;
     return duplicates.map((d) => d?.result ?? resultOf(plans[next++]!));
   }
@@ -137,6 +138,7 @@ export class EventStore implements api.EventStore, LogStore {
     const hard = o.hard === true;
     entry.writerState = hard ? StreamState.HardDeleted : StreamState.SoftDeleted;
     await this.writeMeta(entry, encodeMeta(hard ? MetaOp.HardDelete : MetaOp.SoftDelete, streamId));
+    await this.ctx.replicationAck?.();
   }
 
   async truncateStream(streamId: string, beforeVersion: number): Promise<void> {
@@ -145,6 +147,7 @@ export class EventStore implements api.EventStore, LogStore {
     checkVersionNumber(beforeVersion, "beforeVersion");
     const entry = this.existingForWrite(streamId, true);
     await this.writeMeta(entry, encodeMeta(MetaOp.Truncate, streamId, beforeVersion));
+    await this.ctx.replicationAck?.();
   }
 
   async setStreamRetention(streamId: string, retention: api.Retention): Promise<void> {
@@ -153,6 +156,7 @@ export class EventStore implements api.EventStore, LogStore {
     const r = checkRetention(retention);
     const entry = this.existingForWrite(streamId, true);
     await this.writeMeta(entry, encodeMeta(MetaOp.Retention, streamId, r.maxCount, r.maxAgeMs));
+    await this.ctx.replicationAck?.();
   }
 
   // ---- reads --------------------------------------------------------------
@@ -402,6 +406,12 @@ export class EventStore implements api.EventStore, LogStore {
     }
     plans.length = 0;
     this.ctx.commit.rollback(start);
+  }
+
+  /** With replication acknowledging ("replicated"), a write answers once JetStream has it too. */
+  private replicated<T>(committed: Promise<T>): Promise<T> {
+    const ack = this.ctx.replicationAck;
+    return ack === undefined ? committed : committed.then((result) => ack().then(() => result));
   }
 
   /** Hands the framed records to the group commit; indexes move when they are durable. */
