@@ -32,7 +32,7 @@ export interface ReplicationOptions {
   servers: string | string[];
   /** The JetStream stream; created (subjects `<subjectPrefix>.>`) when missing. */
   stream: string;
-  /** Subject prefix of the messages (default "seglog"). */
+  /** Subject prefix of the messages (default "seglog.<stream>"). */
   subjectPrefix?: string;
   /** "local" (default): writes answer at the local fsync; "replicated": once JetStream has them too. */
   ack?: "local" | "replicated";
@@ -101,7 +101,7 @@ export class Replicator implements Replication {
     private readonly options: ReplicationOptions,
     identity: string,
   ) {
-    this.prefix = options.subjectPrefix ?? "seglog";
+    this.prefix = options.subjectPrefix ?? `seglog.${options.stream}`;
     this.saved = { identity, stream: options.stream, holdSegment: 0, position: -1, index: 0, updatedAt: 0 };
   }
 

@@ -86,7 +86,8 @@ async function copyStream(nc: NatsConnection, options: RestoreOptions, total: { 
   let seq = 0;
   try {
     while (seq < total.lastSeq) {
-      const batch = await consumer.fetch({ max_messages: 1000, expires: 5000 });
+      // Never more than remain: a fetch asking for more waits out its expiry.
+      const batch = await consumer.fetch({ max_messages: Math.min(1000, total.lastSeq - seq), expires: 5000 });
       let got = 0;
       for await (const m of batch) {
         got++;

@@ -1,0 +1,309 @@
+/**
+ * seglog/replication against a real 3-node NATS JetStream cluster (nats-server
+ * processes on free loopback ports, started here; `.ci/run` installs the Debian
+ * package). scripts/run-tests.mjs leaves this file out, and says so in its last
+ * line, when nats-server is not installed.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { NatsCluster } from "../../bench/nats-cluster.js";
+import { open } from "../../engine/database.js";
+import { SeglogError } from "../../engine/index.js";
+import type { Database, RecordedEvent } from "../../engine/index.js";
+import { replicate, restore, type Replication } from "../../engine/integrations/replication/index.js";
+import { REPO_ROOT } from "../support/child.js";
+import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
+
+const LONG = 240_000;
+
+let root: string;
+let cluster: NatsCluster;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let streamCount = 0;
+const open_: Database[] = [];
+
+beforeAll(async () => {
+  root = await makeTempDir("seglog-replication-");
+  cluster = await NatsCluster.start(join(root, "nats"), 3);
+  nc = await connect({ servers: cluster.servers });
+  jsm = await jetstreamManager(nc, { checkAPI: false });
+  // JetStream answers once the cluster has elected its meta leader.
+  await until(() => jsm.getAccountInfo().then(() => true, () => false), 30_000);
+}, 60_000);
+
+afterAll(async () => {
+  for (const db of open_) await db.close().catch(() => undefined);
+  await nc?.close();
+  await cluster?.stop();
+  await removeTempDir(root);
+});
+
+function dir(name: string): string {
+  return join(root, `${name}-${streamCount}`);
+}
+
+function freshStream(): string {
+  return `EV${++streamCount}`;
+}
+
+async function openDb(path: string, options: Parameters<typeof open>[1] = {}): Promise<Database> {
+  const db = await open(path, options);
+  open_.push(db);
+  return db;
+}
+
+/** Starts replication, retrying while the cluster elects a leader (a conflict is never retried). */
+async function start(db: Database, stream: string, extra: { ack?: "local" | "replicated" } = {}): Promise<Replication> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await replicate(db, { servers: cluster.servers, stream, publishTimeoutMs: 3000, ...extra });
+    } catch (err) {
+      if ((err as SeglogError).code === "REPLICATION_CONFLICT" || tries > 40) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function caughtUp(r: Replication): Promise<void> {
+  await until(() => r.status().lagEvents === 0 && r.status().state === "forwarding", 60_000);
+}
+
+/** Everything a reader can see of the event store, for equality between two databases. */
+async function view(db: Database): Promise<unknown> {
+  const all = await db.events.readAll();
+  const streams = db.events.listStreams();
+  const perStream: Record<string, unknown> = {};
+  const named = [0, 1, 2].flatMap((round) => ["gone", "hard", "cut", "kept"].map((n) => `${n}${round}`));
+  for (const s of ["a", "b", "big", ...named, ...streams]) {
+    perStream[s] = {
+      version: db.events.streamVersion(s),
+      exists: db.events.streamExists(s),
+      read: await db.events.readStream(s).then((es) => es.map(flat), (e: SeglogError) => e.code),
+    };
+  }
+  return { all: all.map(flat), streams, perStream, last: (await db.stats()).lastPosition };
+}
+
+function flat(e: RecordedEvent): unknown[] {
+  return [e.position, e.streamId, e.version, e.id, e.type, e.timestamp, Buffer.from(JSON.stringify(e.data ?? null)).toString("base64"), e.metadata, e.tags];
+}
+
+/** A history with every kind of record: events of many sizes (one over NATS's 1 MiB payload), deletes, truncation, retention, an atomic group. */
+async function writeHistory(db: Database, round = 0, big = true): Promise<void> {
+  for (let i = 0; i < 30; i++) await db.events.append(i % 2 ? "a" : "b", [{ type: "T", data: { i, round, pad: "x".repeat(i * 37) }, metadata: { m: i }, tags: [`t${i % 3}`] }]);
+  if (big) await db.events.append("big", [{ type: "Big", data: new Uint8Array(2_500_000).fill(7 + round) }]);
+  await db.events.appendMany([
+    { streamId: `gone${round}`, events: [{ type: "G" }, { type: "G" }] },
+    { streamId: `hard${round}`, events: [{ type: "H", data: new Uint8Array([1, 2, 3]) }] },
+    { streamId: `cut${round}`, events: Array.from({ length: 6 }, (_, k) => ({ type: "C", data: k })) },
+    { streamId: `kept${round}`, events: Array.from({ length: 6 }, (_, k) => ({ type: "K", data: k })) },
+  ]);
+  await db.events.deleteStream(`gone${round}`);
+  await db.events.deleteStream(`hard${round}`, { hard: true });
+  await db.events.truncateStream(`cut${round}`, 4);
+  await db.events.setStreamRetention(`kept${round}`, { maxCount: 2 });
+  await expect(db.events.append("a", [{ type: "T" }], { expectedVersion: 0 })).rejects.toMatchObject({ code: "WRONG_EXPECTED_VERSION" });
+}
+
+async function restoredView(stream: string, target: string): Promise<unknown> {
+  await restore(target, { servers: cluster.servers, stream });
+  const db = await openDb(target);
+  return view(db);
+}
+
+describe("seglog/replication", () => {
+  it("forwards every kind of record, and restore reads back the same database, also after the original is compacted", async () => {
+    const stream = freshStream();
+    const db = await openDb(dir("original"), { segmentBytes: 8 * 1024 * 1024 });
+    const r = await start(db, stream);
+    await writeHistory(db);
+    await caughtUp(r);
+    const before = await view(db);
+    expect(await restoredView(stream, dir("restored"))).toEqual(before);
+
+    // A compaction of the original folds its deletes into snapshots: the stream keeps the operations, and both read the same.
+    await db.compact();
+    await writeHistory(db, 1);
+    await caughtUp(r);
+    expect(await restoredView(stream, dir("restored-after-compaction"))).toEqual(await view(db));
+
+    // A fresh stream forwarded from the compacted log (snapshots first) restores the same too.
+    await r.close();
+    const fresh = freshStream();
+    const r2 = await start(db, fresh);
+    await caughtUp(r2);
+    expect(await restoredView(fresh, dir("restored-from-compacted"))).toEqual(await view(db));
+    await r2.close();
+  }, LONG);
+
+  it('ack "replicated": every resolved append is in JetStream, so deleting the local directory loses none of them', async () => {
+    const stream = freshStream();
+    const path = dir("replicated");
+    const db = await open(path);
+    const r = await start(db, stream, { ack: "replicated" });
+    const resolved: string[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, k) => {
+        for (let i = 0; i < 40; i++) {
+          const id = `r${k}-${i}`;
+          const result = await db.events.append(`s${k}`, [{ id, type: "T", data: i }]);
+          resolved.push(id);
+          // When an append resolves, JetStream has acknowledged it already.
+          expect(r.status().lastForwardedPosition).toBeGreaterThanOrEqual(result.lastPosition);
+        }
+      }),
+    );
+    await db.events.deleteStream("s0");
+    await r.close();
+    await db.close();
+    rmSync(path, { recursive: true, force: true });
+    await restore(dir("replicated-restored-2"), { servers: cluster.servers, stream });
+    const restored = await openDb(dir("replicated-restored-2"));
+    const ids = new Set((await restored.events.readAll()).map((e) => e.id));
+    for (const id of resolved.filter((x) => !x.startsWith("r0-"))) expect(ids.has(id)).toBe(true);
+    expect(restored.events.streamExists("s0")).toBe(false);
+    expect(restored.events.streamVersion("s0")).toBe(39);
+  }, LONG);
+
+  it("a second database publishing to the same stream is fenced, and one holding an older copy (the stream ahead) is refused without changing anything", async () => {
+    const stream = freshStream();
+    const a = await openDb(dir("first"));
+    const r = await start(a, stream);
+    await a.events.append("x", [{ type: "T", data: 1 }]);
+    await caughtUp(r);
+    // An older copy of the same database: the stream holds what it does not.
+    await r.close();
+    await a.close();
+    const backup = dir("backup");
+    cpSync(dir("first"), backup, { recursive: true });
+    const a2 = await openDb(dir("first"));
+    const r2 = await start(a2, stream);
+    await a2.events.append("x", [{ type: "T", data: 2 }]);
+    await caughtUp(r2);
+    const seqBefore = (await jsm.streams.info(stream)).state.last_seq;
+
+    const old = await openDb(backup);
+    await expect(start(old, stream)).rejects.toMatchObject({ code: "REPLICATION_CONFLICT", message: expect.stringContaining("ahead") });
+    const other = await openDb(dir("other"));
+    await other.events.append("x", [{ type: "T", data: "another history" }]);
+    await other.events.append("x", [{ type: "T", data: "another history" }]);
+    await other.events.append("x", [{ type: "T", data: "another history" }]);
+    await expect(start(other, stream)).rejects.toMatchObject({ code: "REPLICATION_CONFLICT", message: expect.stringContaining("another database") });
+    expect((await jsm.streams.info(stream)).state.last_seq).toBe(seqBefore);
+    await r2.close();
+
+    // Two databases starting on one empty stream at once: exactly one forwards, the other stops.
+    const race = freshStream();
+    const p = await openDb(dir("p"));
+    const q = await openDb(dir("q"));
+    const [rp, rq] = await Promise.all([start(p, race), start(q, race)]);
+    await Promise.all([p.events.append("x", [{ type: "P" }]), q.events.append("x", [{ type: "Q" }])]);
+    await until(() => [rp, rq].some((h) => h.status().state === "stopped"), 30_000);
+    const states = [rp.status(), rq.status()];
+    expect(states.filter((s) => s.state === "stopped")).toHaveLength(1);
+    expect(states.find((s) => s.state === "stopped")!.lastError).toMatch(/another database|ahead/);
+    const info = await jsm.streams.info(race);
+    expect(info.state.messages).toBe(1);
+    await rp.close();
+    await rq.close();
+  }, LONG);
+
+  it('"buffered" durability: nothing leaves the machine before its fsync', async () => {
+    const stream = freshStream();
+    const db = await openDb(dir("buffered"), { durability: "buffered", flushIntervalMs: 1500 });
+    const r = await start(db, stream);
+    await new Promise((done) => setTimeout(done, 1600)); // one flush behind us: the next is ~1.5 s away
+    await db.events.append("b", [{ type: "T", data: 1 }]);
+    await new Promise((done) => setTimeout(done, 300));
+    expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+    expect(r.status().lagEvents).toBe(1);
+    await until(() => jsm.streams.info(stream).then((i) => i.state.messages === 1), 5_000);
+    await r.close();
+  }, LONG);
+
+  it("a restored database goes on replicating into the same stream; compaction while replication is down leaves unforwarded records alone", async () => {
+    const stream = freshStream();
+    const db = await openDb(dir("dr-original"), { segmentBytes: 64 * 1024 });
+    const r = await start(db, stream);
+    await writeHistory(db, 0, false);
+    await caughtUp(r);
+    await r.close();
+    // Written while replication is down, then compacted (as `seglog compact` would).
+    await writeHistory(db, 2, false);
+    await db.compact();
+    const r2 = await start(db, stream);
+    await caughtUp(r2);
+    await r2.close();
+    await restore(dir("dr-restored"), { servers: cluster.servers, stream });
+    const restored = await openDb(dir("dr-restored"), { segmentBytes: 64 * 1024 });
+    expect(await view(restored)).toEqual(await view(db));
+    // The replacement machine continues the stream.
+    const r3 = await start(restored, stream);
+    await restored.events.append("a", [{ type: "After", data: "restore" }]);
+    await caughtUp(r3);
+    await r3.close();
+    expect(await restoredView(stream, dir("dr-restored-again"))).toEqual(await view(restored));
+  }, LONG);
+
+  it("bad input is INVALID_ARGUMENT and restore never writes into an existing database", async () => {
+    const db = await openDb(dir("bad"));
+    for (const options of [{}, { servers: cluster.servers }, { servers: [], stream: "S" }, { servers: cluster.servers, stream: "a.b" }, { servers: cluster.servers, stream: "S", ack: "sometimes" }, { servers: cluster.servers, stream: "S", subjectPrefix: "a.>" }]) {
+      await expect(Promise.resolve().then(() => replicate(db, options as never))).rejects.toMatchObject({ name: "SeglogError", code: "INVALID_ARGUMENT" });
+    }
+    await db.events.append("x", [{ type: "T" }]);
+    await expect(restore(dir("bad"), { servers: cluster.servers, stream: "EV1" })).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    expect(await db.events.readAll()).toHaveLength(1);
+  }, LONG);
+
+  it("forwards 100,000 events from 64 appenders exactly once, in position order, through SIGKILLs of the process and of the stream leader", async () => {
+    const stream = freshStream();
+    const path = dir("killed");
+    const target = Number(process.env.SEGLOG_REPLICATION_EVENTS ?? 100_000);
+    const acked = new Set<string>();
+    let leaderKilled: number | undefined;
+    for (let round = 0; round < 5; round++) {
+      const ackFile = join(root, `acks-${streamCount}-${round}`);
+      const child = spawn(process.execPath, [join(REPO_ROOT, "test/fixtures/replication-writer.mjs"), path, cluster.servers.join(","), stream, String(target), ackFile], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+      if (round < 4) {
+        await new Promise((done) => setTimeout(done, 1500 + Math.random() * 2500));
+        if (round === 1) {
+          const leader = (await jsm.streams.info(stream)).cluster?.leader;
+          leaderKilled = cluster.nodes.findIndex((n) => n.name === leader);
+          if (leaderKilled >= 0) await cluster.kill(leaderKilled);
+        }
+        child.kill("SIGKILL");
+        await exited;
+        if (round === 2 && leaderKilled !== undefined && leaderKilled >= 0) await cluster.restart(leaderKilled);
+      } else {
+        const code = await exited;
+        expect({ code, out: out.slice(-2000) }).toEqual({ code: 0, out: expect.stringContaining("caught-up") });
+      }
+      // Only whole lines: the kill may cut the last one (or come before the file was opened).
+      const text = existsSync(ackFile) ? readFileSync(ackFile, "utf8") : "";
+      for (const line of text.slice(0, text.lastIndexOf("\n") + 1).split("\n")) if (line) acked.add(line);
+    }
+    const restoredPath = dir("killed-restored");
+    const result = await restore(restoredPath, { servers: cluster.servers, stream });
+    const restored = await openDb(restoredPath);
+    const events = await restored.events.readAll();
+    // Exactly once: one message per record, every event once.
+    expect(result.messages).toBe(result.records);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    for (let i = 1; i < events.length; i++) expect(events[i]!.position).toBeGreaterThan(events[i - 1]!.position);
+    const ids = new Set(events.map((e) => e.id));
+    const missing = [...acked].filter((id) => !ids.has(id));
+    expect(missing).toEqual([]);
+    expect(events.length).toBeGreaterThanOrEqual(target);
+    const original = await openDb(path, { readOnly: true });
+    expect((await original.events.readAll()).map(flat)).toEqual(events.map(flat));
+  }, LONG);
+});
