@@ -16,6 +16,12 @@ function run(cmd, args, extraEnv = {}) {
 }
 
 const passArgs = process.argv.slice(2);
+// The replication tests need nats-server (Debian package; .ci/run installs it). Without
+// it they are left out, and the last line says so: not run is never counted as passed.
+const natsMissing = spawnSync("sh", ["-c", "command -v nats-server || test -x /usr/sbin/nats-server || test -x \"$NATS_SERVER\""]).status !== 0;
+const notRun = natsMissing ? ["--testPathIgnorePatterns", "test/replication/"] : [];
+if (natsMissing) console.error("nats-server is not installed: the replication tests (test/replication/) are not run");
+
 if (run("npx", ["tsc", "-p", "tsconfig.build.json"]) !== 0) finish(0, 1, "build failed");
 if (run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]) !== 0) finish(0, 1, "type check failed");
 
@@ -23,7 +29,7 @@ const outDir = mkdtempSync(join(tmpdir(), "seglog-jest-"));
 const outFile = join(outDir, "results.json");
 const jestStatus = run(
   process.execPath,
-  ["--experimental-vm-modules", "--no-warnings", "node_modules/jest/bin/jest.js", "--json", `--outputFile=${outFile}`, ...passArgs],
+  ["--experimental-vm-modules", "--no-warnings", "node_modules/jest/bin/jest.js", "--json", `--outputFile=${outFile}`, ...notRun, ...passArgs],
 );
 let passed = 0;
 let failed = 0;
@@ -63,6 +69,7 @@ finish(passed, failed);
 
 function finish(p, f, why) {
   if (why) console.error(why);
-  console.log(`tests: ${p} passed, ${f} failed`);
+  const skipped = natsMissing ? ", replication tests not run (nats-server not installed)" : "";
+  console.log(`tests: ${p} passed, ${f} failed${skipped}`);
   process.exit(f === 0 ? 0 : 1);
 }

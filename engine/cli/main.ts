@@ -10,6 +10,7 @@ import { SeglogError } from "../errors.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { registerCompact } from "./compact.js";
 import { registerDump } from "./dump.js";
+import { registerRestore } from "./restore.js";
 import { registerServe } from "./serve.js";
 import { registerStats } from "./stats.js";
 import { registerVerify } from "./verify.js";
@@ -26,6 +27,7 @@ registerStats(program);
 registerVerify(program);
 registerDump(program);
 registerServe(program);
+registerRestore(program);
 
 try {
   // A bare `seglog` shows what it can do rather than a usage line.

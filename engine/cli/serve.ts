@@ -28,6 +28,9 @@ interface ServeOptions {
   auth: boolean;
   publicUrl?: string;
   create?: boolean;
+  replicate?: string;
+  replicateStream: string;
+  replicateAck: string;
 }
 
 export function registerServe(program: Command): void {
@@ -43,6 +46,9 @@ export function registerServe(program: Command): void {
     .option("--no-auth", "serve a non-loopback address without a token (behind a proxy that authenticates)")
     .option("--public-url <url>", "the URL clients reach the server at, for Location headers (behind a proxy)")
     .option("--memory-budget <bytes>", `bytes held for clients at once: request bodies (beyond it 503) and SSE output queued for slow readers (beyond it the connection ends) (default ${DEFAULT_MEMORY_BUDGET_BYTES})`)
+    .option("--replicate <url>", "forward the event store into NATS JetStream at this URL (comma-separated for a cluster)")
+    .option("--replicate-stream <name>", "the JetStream stream to forward into", "seglog")
+    .option("--replicate-ack <mode>", 'local (writes answer at the local fsync) or replicated (once JetStream has them)', "local")
     .action(async (dir: string, options: ServeOptions) => {
       const port = parseInteger(options.port, "--port");
       if (port > 65535) throw new SeglogError("INVALID_ARGUMENT", `--port must be at most 65535, got ${port}`, { argument: "--port" });
@@ -58,6 +64,16 @@ export function registerServe(program: Command): void {
       // A port in use fails here, before the database directory is created or locked.
       await checkPortFree(options.host, port);
       const db = await open(dir);
+      if (options.replicate !== undefined) {
+        try {
+          // Loaded here: the NATS clients are optional packages.
+          const { replicate } = await import("../integrations/replication/index.js");
+          await replicate(db, { servers: options.replicate.split(","), stream: options.replicateStream, ack: options.replicateAck as "local" | "replicated" });
+        } catch (err) {
+          await db.close();
+          throw err;
+        }
+      }
       const server = new StreamServer(db.streams, {
         host: options.host,
         port,
@@ -74,6 +90,7 @@ export function registerServe(program: Command): void {
         throw err;
       }
       process.stdout.write(`seglog serving ${db.dir} at ${url}/v1/stream/\n`);
+      if (options.replicate !== undefined) process.stdout.write(`seglog forwarding events to stream ${options.replicateStream} at ${options.replicate}\n`);
       const signal = await new Promise<NodeJS.Signals>((done) => {
         process.once("SIGINT", done);
         process.once("SIGTERM", done);

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { SeglogError } from "../errors.js";
+import { loadChecksum } from "../format/checksum.js";
 import { parseSegmentFileName } from "../format/constants.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { GroupCommit } from "../log/group-commit.js";
@@ -35,6 +36,7 @@ export class LogImport {
   /** Takes `dir`, which must not hold a database, and its writer lock. */
   static async create(fs: FileSystem, dir: string, options?: { segmentBytes?: number }): Promise<LogImport> {
     const resolved = resolveOptions({ segmentBytes: options?.segmentBytes, durability: "buffered" });
+    await loadChecksum();
     if (fs.exists(dir) && !fs.isDirectory(dir)) throw new SeglogError("INVALID_ARGUMENT", `${dir} is not a directory`, { argument: "dir" });
     fs.mkdirp(dir);
     if (fs.list(dir).some((name) => parseSegmentFileName(name) !== undefined)) {

@@ -93,6 +93,17 @@ function flat(e: RecordedEvent): unknown[] {
   return [e.position, e.streamId, e.version, e.id, e.type, e.timestamp, Buffer.from(JSON.stringify(e.data ?? null)).toString("base64"), e.metadata, e.tags];
 }
 
+function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "dist/engine/cli/main.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("exit", (code) => done({ code, out, err }));
+  });
+}
+
 /** A history with every kind of record: events of many sizes (one over NATS's 1 MiB payload), deletes, truncation, retention, an atomic group. */
 async function writeHistory(db: Database, round = 0, big = true): Promise<void> {
   for (let i = 0; i < 30; i++) await db.events.append(i % 2 ? "a" : "b", [{ type: "T", data: { i, round, pad: "x".repeat(i * 37) }, metadata: { m: i }, tags: [`t${i % 3}`] }]);
@@ -248,6 +259,37 @@ describe("seglog/replication", () => {
     await caughtUp(r3);
     await r3.close();
     expect(await restoredView(stream, dir("dr-restored-again"))).toEqual(await view(restored));
+  }, LONG);
+
+  it("CLI: seglog restore --from-nats, seglog stats shows replication, seglog serve --replicate forwards", async () => {
+    const stream = freshStream();
+    const path = dir("cli");
+    const db = await open(path);
+    const r = await start(db, stream);
+    await writeHistory(db, 0, false);
+    await caughtUp(r);
+    await r.close();
+    await db.close();
+    const cli = (...args: string[]) => runCli(args);
+    const stats = await cli("stats", path);
+    expect(stats).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`replication +stream ${stream}: forwarded through position \\d+, 0 events behind`)) });
+    const restored = await cli("restore", dir("cli-restored"), "--from-nats", cluster.servers.join(","), "--stream", stream);
+    expect(restored).toMatchObject({ code: 0, err: "", out: expect.stringMatching(/^restored \d+ records from \d+ messages/) });
+    const again = await cli("restore", dir("cli-restored"), "--from-nats", cluster.servers.join(","), "--stream", stream);
+    expect(again).toMatchObject({ code: 2, err: expect.stringContaining("ALREADY_EXISTS") });
+    const a = await openDb(path, { readOnly: true });
+    const b = await openDb(dir("cli-restored"), { readOnly: true });
+    expect(await view(b)).toEqual(await view(a));
+    await a.close();
+
+    // serve --replicate: the served database's events go on into the stream.
+    const served = spawn(process.execPath, [join(REPO_ROOT, "dist/engine/cli/main.js"), "serve", path, "--port", "0", "--replicate", cluster.servers.join(","), "--replicate-stream", stream], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    served.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes(`forwarding events to stream ${stream}`), 30_000, "serve to start replicating");
+    const exited = new Promise((done) => served.once("exit", done));
+    served.kill("SIGTERM");
+    await exited;
   }, LONG);
 
   it("bad input is INVALID_ARGUMENT and restore never writes into an existing database", async () => {

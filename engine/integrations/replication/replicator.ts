@@ -155,6 +155,8 @@ export class Replicator implements Replication {
     if (this.options.ack === "replicated") this.host.setReplicationAck(undefined);
     this.wake?.();
     await this.running;
+    // The last acknowledged key, for `seglog stats` and the next start's hold.
+    await this.saveState(true).catch(() => undefined);
     this.failWaiters(new SeglogError("NOT_REPLICATED", "replication was closed before JetStream acknowledged this write (it is stored and durable locally)"));
     await this.saving;
     await this.nc.close().catch(() => undefined);
