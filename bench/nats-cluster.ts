@@ -4,6 +4,8 @@
  * their own, each a child of this process. The Debian package `nats-server`
  * (2.9) provides the binary; `.ci/run` installs it.
  */
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -72,6 +74,26 @@ export class NatsCluster {
     child.once("exit", () => {
       if (node.process === child) node.process = undefined;
     });
+  }
+
+  /** Waits until JetStream answers (a cluster first elects its meta leader). */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const nc = await natsConnect({ servers: this.servers });
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          await jsm.getAccountInfo();
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      await nc.close();
+    }
   }
 
   /** SIGKILL one node (as a machine failing). */

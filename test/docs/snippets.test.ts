@@ -15,10 +15,12 @@
  * "seglog"` resolves to this package, as it would for a user.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
+import { NatsCluster, natsServerBinary } from "../../bench/nats-cluster.js";
 import { REPO_ROOT } from "../support/child.js";
 import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
 
@@ -47,6 +49,27 @@ function blocksOf(file: string): Block[] {
   return out;
 }
 
+/**
+ * Programs that import seglog/replication get a JetStream server of their own
+ * (one nats-server on a free loopback port) in NATS_URL. Without nats-server
+ * they are not run, like the replication tests, and npm test's last line says so.
+ */
+let nats: Promise<{ cluster: NatsCluster; url: string }> | undefined;
+const needsNats = (block: Block) => block.code.includes("seglog/replication");
+
+function natsServer(): Promise<{ cluster: NatsCluster; url: string }> {
+  nats ??= (async () => {
+    const cluster = await NatsCluster.start(mkdtempSync(path.join(tmpdir(), "seglog-snippets-nats-")), 1);
+    await cluster.ready();
+    return { cluster, url: cluster.servers[0]! };
+  })();
+  return nats;
+}
+
+afterAll(async () => {
+  if (nats !== undefined) await (await nats).cluster.stop();
+});
+
 const FILES = ["README.md", ...readdirSync(path.join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 
 describe.each(FILES)("the code blocks of %s", (file) => {
@@ -69,7 +92,8 @@ describe.each(FILES)("the code blocks of %s", (file) => {
     const at = `${block.file}:${block.line}`;
     if (block.lang === "ts" || block.lang === "js") {
       if (/\bawait\b|console\.log/.test(block.code)) {
-        it(`${at}: the program runs and prints what its comments say`, () => runProgram(block, dir), 60_000);
+        if (needsNats(block) && natsServerBinary() === undefined) continue;
+        it(`${at}: the program runs and prints what its comments say`, async () => runProgram(block, dir, needsNats(block) ? { NATS_URL: (await natsServer()).url } : {}), 60_000);
       } else {
         it(`${at}: the declarations parse`, () => {
           const result = ts.transpileModule(block.code, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
@@ -97,11 +121,11 @@ describe.each(FILES)("the code blocks of %s", (file) => {
 
 // ---- programs ---------------------------------------------------------------------
 
-function runProgram(block: Block, dir: string): void {
+function runProgram(block: Block, dir: string, env: Record<string, string>): void {
   const js = ts.transpileModule(block.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
   const script = path.join(SCRATCH, `${block.file.replace(/[/.]/g, "_")}_${block.line}.mjs`);
   writeFileSync(script, js);
-  const r = spawnSync(process.execPath, [script], { cwd: dir, encoding: "utf8", timeout: 50_000 });
+  const r = spawnSync(process.execPath, [script], { cwd: dir, encoding: "utf8", timeout: 50_000, env: { ...process.env, ...env } });
   expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
   const printed = r.stdout.split("\n");
   let from = 0;

@@ -30,10 +30,9 @@ const open_: Database[] = [];
 beforeAll(async () => {
   root = await makeTempDir("seglog-replication-");
   cluster = await NatsCluster.start(join(root, "nats"), 3);
+  await cluster.ready();
   nc = await connect({ servers: cluster.servers });
   jsm = await jetstreamManager(nc, { checkAPI: false });
-  // JetStream answers once the cluster has elected its meta leader.
-  await until(() => jsm.getAccountInfo().then(() => true, () => false), 30_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -290,6 +289,30 @@ describe("seglog/replication", () => {
     const exited = new Promise((done) => served.once("exit", done));
     served.kill("SIGTERM");
     await exited;
+  }, LONG);
+
+  it('close() in the middle of forwarding returns; appends waiting for "replicated" then resolve or reject NOT_REPLICATED, and every one is stored', async () => {
+    // Right after replicated appends resolve, the forwarder is still finishing its round: close must not wait for a commit that never comes.
+    for (let round = 0; round < 5; round++) {
+      const db = await openDb(dir(`close-after-${round}`));
+      const r = await start(db, freshStream(), { ack: "replicated" });
+      await db.events.append("o", [{ type: "A" }]);
+      await db.events.append("o", [{ type: "B" }]);
+      const closed = await Promise.race([r.close().then(() => "closed"), new Promise((done) => setTimeout(() => done("still waiting after 10 s"), 10_000))]);
+      expect(closed).toBe("closed");
+    }
+    for (let round = 0; round < 5; round++) {
+      const stream = freshStream();
+      const db = await openDb(dir(`closing-${round}`));
+      const r = await start(db, stream, { ack: "replicated" });
+      const appends = Array.from({ length: 200 }, (_, i) => db.events.append(`c${i % 7}`, [{ id: `c-${i}`, type: "T", data: i }]));
+      await new Promise((done) => setTimeout(done, round * 3));
+      await r.close();
+      const settled = await Promise.allSettled(appends);
+      for (const s of settled) if (s.status === "rejected") expect(s.reason).toMatchObject({ name: "SeglogError", code: "NOT_REPLICATED" });
+      expect(await db.events.readAll()).toHaveLength(200);
+      expect(r.status().state).toBe("closed");
+    }
   }, LONG);
 
   it("bad input is INVALID_ARGUMENT and restore never writes into an existing database", async () => {

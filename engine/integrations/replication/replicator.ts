@@ -197,7 +197,7 @@ export class Replicator implements Replication {
         }
         const progressed = await this.forwardRound();
         failures = 0;
-        this.state = "forwarding";
+        if (!this.closed) this.state = "forwarding";
         if (!progressed) await this.idle();
       } catch (err) {
         if (this.closed) break;
@@ -333,6 +333,7 @@ export class Replicator implements Replication {
 
   /** Waits for a commit, an fsync, a waiter, or close. */
   private idle(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((done) => {
       this.wake = () => {
         this.wake = undefined;
@@ -343,6 +344,7 @@ export class Replicator implements Replication {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((done) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
