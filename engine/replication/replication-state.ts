@@ -77,11 +77,3 @@ export async function writeReplicationState(fs: FileSystem, dir: string, state: 
   view.setUint32(12 + body.length, checksum(bytes.subarray(0, 12 + body.length)), true);
   await fs.writeFileAtomic(join(dir, REPLICATION_FILE), bytes);
 }
-
-/** Forgets replication: compaction is no longer held back. */
-export async function removeReplicationState(fs: FileSystem, dir: string): Promise<void> {
-  const path = join(dir, REPLICATION_FILE);
-  if (!fs.exists(path)) return;
-  fs.remove(path);
-  await fs.syncDirectory(dir);
-}
