@@ -7,8 +7,8 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { NatsCluster } from "../../bench/nats-cluster.js";
 import { open } from "../../engine/database.js";
 import { SeglogError } from "../../engine/index.js";
@@ -313,6 +313,38 @@ describe("seglog/replication", () => {
       expect(await db.events.readAll()).toHaveLength(200);
       expect(r.status().state).toBe("closed");
     }
+  }, LONG);
+
+  it("a record split over several messages, of which the stream holds only the first part, is completed on start and restores whole", async () => {
+    const stream = freshStream();
+    const db = await openDb(dir("split"));
+    await db.events.append("s", [{ type: "Small", data: 1 }]);
+    const big = new Uint8Array(2_300_000).map((_, i) => i % 251);
+    await db.events.append("big", [{ type: "Big", data: big }]);
+    // What a forwarder killed between the parts of the big record leaves: record 0, then part 1 of 3 of record 1.
+    const r = await start(db, stream);
+    await caughtUp(r);
+    await r.close();
+    const all = await jsm.streams.info(stream);
+    expect(all.state.messages).toBe(4); // 1 + 3 parts
+    const partial = freshStream();
+    await jsm.streams.add({ name: partial, subjects: [`seglog.${partial}.>`], num_replicas: 3 });
+    const js = jetstream(nc);
+    for (let seq = 1; seq <= 2; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      const h = headers();
+      for (const name of ["Seglog-Key", "Seglog-Record", "Seglog-Part"]) if (m!.header.has(name)) h.set(name, m!.header.get(name));
+      await js.publish(m!.subject.replace(`seglog.${stream}.`, `seglog.${partial}.`), m!.data, { headers: h, msgID: m!.header.get("Nats-Msg-Id"), expect: { lastSequence: seq - 1 } });
+    }
+    expect((await jsm.streams.getMessage(partial, { seq: 2 }))!.header.get("Seglog-Part")).toBe("1/3");
+    const r2 = await start(db, partial);
+    await caughtUp(r2);
+    await r2.close();
+    expect((await jsm.streams.info(partial)).state.messages).toBe(4);
+    const restored = await restoredView(partial, dir("split-restored"));
+    expect(restored).toEqual(await view(db));
+    const back = await openDb(dir("split-restored"), { readOnly: true });
+    expect(Buffer.compare((await back.events.readStream("big"))[0]!.data as Uint8Array, big)).toBe(0);
   }, LONG);
 
   it("bad input is INVALID_ARGUMENT and restore never writes into an existing database", async () => {

@@ -101,10 +101,18 @@ function subjectOf(record: FeedRecord, prefix: string): string {
  * change the subject's shape and the mapping is reversible.
  */
 export function subjectToken(streamId: string): string {
+  const known = tokens.get(streamId);
+  if (known !== undefined) return known;
   let out = "";
   for (const byte of Buffer.from(streamId, "utf8")) {
     const c = String.fromCharCode(byte);
     out += /[A-Za-z0-9_-]/.test(c) ? c : `~${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
+  // Most messages go to streams seen a moment ago: remember a bounded number of tokens.
+  if (tokens.size >= TOKEN_CACHE) tokens.clear();
+  tokens.set(streamId, out);
   return out;
 }
+
+const TOKEN_CACHE = 10_000;
+const tokens = new Map<string, string>();
