@@ -18,7 +18,7 @@ export interface Sizes {
 export const FULL: Sizes = {
   "append-single-buffered": 200_000,
   "append-single-sync": 5_000,
-  "append-concurrent-sync": 20_000,
+  "append-concurrent-sync": 100_000,
   "append-batch-buffered": 200_000,
   "append-batch-sync": 200_000,
   reads: 200_000,
