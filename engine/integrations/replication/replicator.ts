@@ -10,9 +10,9 @@
  * and goes on after it; when the local log does not hold it — the stream is
  * ahead, or another database wrote it — it stops: REPLICATION_CONFLICT.
  *
- * Publishes are pipelined (up to WINDOW in flight), each expecting its own
- * sequence, so one failure makes every later one fail too and nothing can be
- * stored out of order.
+ * Publishes are pipelined (WINDOWS_IN_FLIGHT windows of WINDOW records), each
+ * expecting its own sequence, so one failure makes every later one fail too and
+ * nothing can be stored out of order.
  */
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -20,10 +20,12 @@ import type { ReplicationHost } from "../../database.js";
 import { SeglogError } from "../../errors.js";
 import { compareKeys, RecordFeed, type FeedKey, type FeedRecord } from "../../replication/record-feed.js";
 import { newIdentity, readReplicationState, writeReplicationState, type ReplicationState } from "../../replication/replication-state.js";
-import { messagesOf, parseMessage, partSize } from "./messages.js";
+import { messagesOf, parseMessage, partSize, type OutgoingMessage } from "./messages.js";
 
-/** Records read and published per round; their publishes are in flight together. */
+/** Records read and published per window; their publishes are in flight together. */
 const WINDOW = 512;
+/** Windows published before the oldest one's answers are awaited. */
+const WINDOWS_IN_FLIGHT = 4;
 const STATE_WRITE_INTERVAL_MS = 1000;
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 
@@ -62,6 +64,13 @@ export interface Replication {
   close(): Promise<void>;
 }
 
+interface Window {
+  messages: { msg: OutgoingMessage; record: FeedRecord; last: boolean }[];
+  settled: Promise<PromiseSettledResult<PubAck>[]>;
+  /** Where the feed stood after this window's records: reached once they are all acknowledged. */
+  readTo: { segment: number; offset: number };
+}
+
 interface Waiter {
   segment: number;
   offset: number;
@@ -76,7 +85,9 @@ export class Replicator implements Replication {
   private feed!: RecordFeed;
   /** Remaining parts of a split record that the stream holds only some of. */
   private carry: { record: FeedRecord; firstPart: number } | undefined;
-  private lastSeq = 0;
+  /** The sequence the next published message follows. */
+  private nextSeq = 0;
+  private windows: Window[] = [];
   private acked: FeedKey = { position: -1, index: 0 };
   /** Where every record before has been acknowledged. */
   private ackedAt = { segment: 0, offset: 0 };
@@ -214,32 +225,24 @@ export class Replicator implements Replication {
     }
   }
 
-  /** Publishes the next window of durable records; false when there was nothing to send. */
+  /**
+   * Keeps up to WINDOWS_IN_FLIGHT windows of durable records published, then takes
+   * the answers of the oldest; false when there was nothing to send.
+   */
   private async forwardRound(): Promise<boolean> {
-    const messages: { msg: ReturnType<typeof messagesOf>[number]; record: FeedRecord; last: boolean }[] = [];
-    if (this.carry !== undefined) {
-      const { record, firstPart } = this.carry;
-      const parts = messagesOf(record, this.prefix, this.saved.identity, this.maxPart, firstPart);
-      parts.forEach((msg, i) => messages.push({ msg, record, last: i === parts.length - 1 }));
+    while (this.windows.length < WINDOWS_IN_FLIGHT) {
+      const next = this.publishWindow();
+      if (next === undefined) break;
+      this.windows.push(next);
     }
-    const records = this.feed.next(WINDOW);
-    for (const record of records) {
-      const parts = messagesOf(record, this.prefix, this.saved.identity, this.maxPart);
-      parts.forEach((msg, i) => messages.push({ msg, record, last: i === parts.length - 1 }));
-    }
-    const readTo = this.feed.at;
-    if (messages.length === 0) {
-      this.ackedAt = readTo;
+    const oldest = this.windows.shift();
+    if (oldest === undefined) {
+      this.ackedAt = this.feed.at;
       this.waitingSince = undefined;
       this.releaseWaiters();
       return false;
     }
-    this.waitingSince ??= Date.now();
-    const base = this.lastSeq;
-    const sent = messages.map(({ msg }, i) =>
-      this.js.publish(msg.subject, msg.payload, { msgID: msg.msgID, headers: msg.headers, expect: { lastSequence: base + i, streamName: this.options.stream } }),
-    );
-    const results = await Promise.allSettled(sent);
+    const results = await oldest.settled;
     let failure: unknown;
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
@@ -247,18 +250,45 @@ export class Replicator implements Replication {
         failure = r.reason;
         break;
       }
-      const ack: PubAck = r.value;
-      this.lastSeq = ack.seq;
       this.forwarded++;
-      if (messages[i]!.last) this.acked = messages[i]!.record.key;
+      const sent = oldest.messages[i]!;
+      if (sent.last) this.acked = sent.record.key;
     }
-    if (failure !== undefined) throw this.explain(failure);
-    this.carry = undefined;
-    this.ackedAt = readTo;
-    this.waitingSince = undefined;
+    if (failure !== undefined) {
+      // Every later window expected this one's sequences: let them settle, then resync decides.
+      const later = this.windows;
+      this.windows = [];
+      await Promise.all(later.map((w) => w.settled));
+      throw this.explain(failure);
+    }
+    this.ackedAt = oldest.readTo;
+    if (this.windows.length === 0) this.waitingSince = undefined;
     this.releaseWaiters();
     await this.saveState(false);
     return true;
+  }
+
+  /** Publishes the next records (and the rest of a split record), each expecting the sequence before it. */
+  private publishWindow(): Window | undefined {
+    const messages: Window["messages"] = [];
+    if (this.carry !== undefined) {
+      const { record, firstPart } = this.carry;
+      const parts = messagesOf(record, this.prefix, this.saved.identity, this.maxPart, firstPart);
+      parts.forEach((msg, i) => messages.push({ msg, record, last: i === parts.length - 1 }));
+      this.carry = undefined;
+    }
+    for (const record of this.feed.next(WINDOW)) {
+      const parts = messagesOf(record, this.prefix, this.saved.identity, this.maxPart);
+      parts.forEach((msg, i) => messages.push({ msg, record, last: i === parts.length - 1 }));
+    }
+    if (messages.length === 0) return undefined;
+    this.waitingSince ??= Date.now();
+    const base = this.nextSeq;
+    this.nextSeq += messages.length;
+    const sent = messages.map(({ msg }, i) =>
+      this.js.publish(msg.subject, msg.payload, { msgID: msg.msgID, headers: msg.headers, expect: { lastSequence: base + i, streamName: this.options.stream } }),
+    );
+    return { messages, settled: Promise.allSettled(sent), readTo: this.feed.at };
   }
 
   /** Finds where the stream ends in the local log; sets feed, sequence and acked key. */
@@ -281,7 +311,8 @@ export class Replicator implements Replication {
       this.acked = last.key;
       if (last.part < last.parts) this.carry = { record, firstPart: last.part + 1 };
     }
-    this.lastSeq = lastSeq;
+    this.nextSeq = lastSeq;
+    this.windows = [];
     this.ackedAt = this.feed.at;
     if (compareKeys(this.acked, { position: -1, index: 0 }) > 0) this.saved.position = this.acked.position;
   }
