@@ -10,7 +10,7 @@
 import { resolve } from "node:path";
 import { invalidArgument, SeglogError } from "./errors.js";
 import { checksum, loadChecksum } from "./format/checksum.js";
-import { ArrayAreaWriter } from "./index/array-area.js";
+import { ArrayAreaWriter, type ArrayArea } from "./index/array-area.js";
 import { readCheckpoint, TAIL_CHECK_BYTES, writeCheckpoint, type CheckpointBody } from "./index/checkpoint.js";
 import type { DirectoryLock, FileSystem } from "./io/file-system.js";
 import { NodeFileSystem } from "./io/node-file-system.js";
@@ -124,6 +124,8 @@ class DatabaseImpl implements api.Database, StoreContext {
   private rejectedAtOpen: Damage[] = [];
   private compacting: Promise<void> | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
+  /** The checkpoint open restored from: index arrays not needed yet are still read from it. */
+  private checkpointArea: ArrayArea | undefined;
   /** A read-only database's watch on the writer's durable tail. */
   private follower: TailWatch | undefined;
   /** Why the last step of following the writer failed, while it keeps failing. */
@@ -169,6 +171,7 @@ class DatabaseImpl implements api.Database, StoreContext {
       if (!options.readOnly) log.durableTail = new DurableTailWriter(fs, dir);
     } catch (err) {
       db.commit.stop();
+      db.closeCheckpointArea();
       log.close();
       throw err;
     }
@@ -323,6 +326,7 @@ class DatabaseImpl implements api.Database, StoreContext {
       }
     } finally {
       this.state = "closed";
+      this.closeCheckpointArea();
       this.log.close();
       this.lock?.release();
       this.signal.notify();
@@ -376,9 +380,11 @@ class DatabaseImpl implements api.Database, StoreContext {
     if (segments.length === 0) return;
     const loaded = readCheckpoint(this.fs, this.dir);
     const checkpoint = loaded?.body;
+    this.checkpointArea = loaded?.area;
     let startIndex = 0;
     let startOffset = SEGMENT_HEADER_BYTES;
     const trusted = checkpoint !== undefined && this.checkpointMatches(checkpoint);
+    if (!trusted) this.closeCheckpointArea();
     if (trusted) {
       for (const store of this.stores) store.restore(checkpoint.sections[store.name], loaded!.area);
       startIndex = segments.findIndex((s) => s.number === checkpoint.logEnd[0]);
@@ -398,6 +404,11 @@ class DatabaseImpl implements api.Database, StoreContext {
     for (const store of this.stores) store.recovered();
     if (result.tornBytes > 0 && !this.options.readOnly) await this.log.sync();
     if (trusted) this.checkpointShape = JSON.stringify(checkpoint.segments);
+  }
+
+  private closeCheckpointArea(): void {
+    this.checkpointArea?.close();
+    this.checkpointArea = undefined;
   }
 
   private logShape(): string {

@@ -28,6 +28,14 @@ export class GrowableFloat64 {
     return new Uint8Array(this.data.buffer, this.data.byteOffset, this.length * 8);
   }
 
+  /** Takes `view` as the used part (growing copies it). */
+  static over(view: Float64Array): GrowableFloat64 {
+    const g = new GrowableFloat64(0);
+    g.data = view;
+    g.length = view.length;
+    return g;
+  }
+
   static fromBytes(bytes: Uint8Array): GrowableFloat64 {
     const n = bytes.byteLength / 8;
     const g = new GrowableFloat64(0);

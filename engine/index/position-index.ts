@@ -8,16 +8,44 @@
  * Invariant: positions grow strictly along the log, so every list here is sorted.
  */
 import { POSITION_INDEX_INTERVAL } from "../limits.js";
+import type { ArrayArea, ArrayAreaWriter } from "./array-area.js";
 import { GrowableFloat64 } from "./growable.js";
 
 export class SegmentPositions {
   first = -1;
   last = -1;
   count = 0;
-  /** Pairs (position, offset). */
-  sparse = new GrowableFloat64();
+  private sparseArray = new GrowableFloat64();
+  /** After a checkpoint restore, until first used: read the pairs from the checkpoint, or rebuild them from the segment. */
+  private deferred: { load(): Float64Array; rebuild(): Float64Array } | undefined;
 
   constructor(readonly segment: number) {}
+
+  /** Pairs (position, offset). */
+  get sparse(): GrowableFloat64 {
+    const d = this.deferred;
+    if (d !== undefined) {
+      let pairs: Float64Array;
+      try {
+        pairs = d.load();
+      } catch {
+        // The checkpoint is derived data: the segment holds the same facts.
+        pairs = d.rebuild();
+      }
+      this.deferred = undefined;
+      this.sparseArray = GrowableFloat64.over(pairs);
+    }
+    return this.sparseArray;
+  }
+
+  set sparse(value: GrowableFloat64) {
+    this.deferred = undefined;
+    this.sparseArray = value;
+  }
+
+  defer(load: () => Float64Array, rebuild: () => Float64Array): void {
+    this.deferred = { load, rebuild };
+  }
 
   /** Index of the sparse entry at or before `position` (entries are pairs). */
   floorEntry(position: number): number {
@@ -43,7 +71,8 @@ export class SegmentPositions {
   }
 }
 
-type PositionSnapshot = [number, number, number, number, Uint8Array];
+/** [segment, first, last, count, sparse pairs' offset in the array area, their element count]. */
+type PositionSnapshot = [number, number, number, number, number, number];
 
 export class PositionIndex {
   readonly segments: SegmentPositions[] = [];
@@ -109,19 +138,31 @@ export class PositionIndex {
     if (position > this.lastPosition) this.lastPosition = position;
   }
 
-  snapshot(): PositionSnapshot[] {
-    return this.segments.map((s) => [s.segment, s.first, s.last, s.count, s.sparse.bytes()]);
+  snapshot(area: ArrayAreaWriter): PositionSnapshot[] {
+    return this.segments.map((s) => {
+      const sparse = s.sparse;
+      return [s.segment, s.first, s.last, s.count, area.add(sparse.data, sparse.length), sparse.length];
+    });
   }
 
-  restore(snapshot: PositionSnapshot[], lastPosition: number): void {
-    for (const [segment, first, last, count, sparse] of snapshot) {
+  /** Each segment's sparse pairs stay in the checkpoint until first used; `rebuild` makes them from the segment when that read fails. */
+  restore(snapshot: PositionSnapshot[], lastPosition: number, area: ArrayArea, rebuild: (segment: number) => Float64Array): void {
+    for (const [segment, first, last, count, at, length] of snapshot) {
       const s = new SegmentPositions(segment);
       s.first = first;
       s.last = last;
       s.count = count;
-      s.sparse = GrowableFloat64.fromBytes(sparse);
+      s.defer(
+        () => area.f64(at, length),
+        () => rebuild(segment),
+      );
       this.segments.push(s);
     }
     this.lastPosition = lastPosition;
+  }
+
+  /** Reads every segment's pairs still deferred to the checkpoint (before compaction rewrites anything). */
+  loadAll(): void {
+    for (const s of this.segments) void s.sparse;
   }
 }

@@ -49,9 +49,14 @@ export class StreamEntry {
   maxCount = -1;
   maxAgeMs = -1;
   baseVersion = 0;
-  /** Record offset in its segment per version from baseVersion on; DAMAGED_OFFSET for a lost one. */
-  offsets = new GrowableUint32();
-  idHashes = new GrowableUint32();
+  private offsetArray = new GrowableUint32();
+  private idHashArray = new GrowableUint32();
+  /**
+   * Set after a checkpoint restore until the arrays are first needed: how many
+   * versions they hold, how to read them from the checkpoint, and how to build
+   * them from the log instead when that read fails (a damaged checkpoint array).
+   */
+  private deferred: { held: number; load(): [Uint32Array, Uint32Array]; rebuild(): [Uint32Array, Uint32Array] } | undefined;
   /** Segment runs, ascending: from index runStarts[k] on, events lie in segment runSegments[k]. */
   runStarts: number[] = [];
   runSegments: number[] = [];
@@ -74,9 +79,49 @@ export class StreamEntry {
     return this.state === StreamState.Live ? lo : this.version + 1;
   }
 
+  /** Record offset in its segment per version from baseVersion on; DAMAGED_OFFSET for a lost one. */
+  get offsets(): GrowableUint32 {
+    if (this.deferred !== undefined) this.loadDeferred();
+    return this.offsetArray;
+  }
+
+  set offsets(value: GrowableUint32) {
+    this.deferred = undefined;
+    this.offsetArray = value;
+  }
+
+  get idHashes(): GrowableUint32 {
+    if (this.deferred !== undefined) this.loadDeferred();
+    return this.idHashArray;
+  }
+
+  set idHashes(value: GrowableUint32) {
+    this.deferred = undefined;
+    this.idHashArray = value;
+  }
+
   /** Versions held from baseVersion on. */
   get held(): number {
-    return this.offsets.length;
+    return this.deferred !== undefined ? this.deferred.held : this.offsetArray.length;
+  }
+
+  /** Arrays to read from the checkpoint when first needed (StreamTable.restore). */
+  defer(held: number, load: () => [Uint32Array, Uint32Array], rebuild: () => [Uint32Array, Uint32Array]): void {
+    this.deferred = { held, load, rebuild };
+  }
+
+  private loadDeferred(): void {
+    const d = this.deferred!;
+    let arrays: [Uint32Array, Uint32Array];
+    try {
+      arrays = d.load();
+    } catch {
+      // The checkpoint is derived data: the log holds the same facts.
+      arrays = d.rebuild();
+    }
+    this.deferred = undefined;
+    this.offsetArray = GrowableUint32.over(arrays[0]);
+    this.idHashArray = GrowableUint32.over(arrays[1]);
   }
 
   location(version: number): number {
@@ -245,7 +290,11 @@ export class StreamTable {
     return out;
   }
 
-  restore(snapshot: StreamSnapshot[], area: ArrayArea): void {
+  /**
+   * Restores the table from a checkpoint. Each stream's arrays stay in the file
+   * until first used; `rebuild` makes them from the log when that read fails.
+   */
+  restore(snapshot: StreamSnapshot[], area: ArrayArea, rebuild: (entry: StreamEntry, held: number) => [Uint32Array, Uint32Array]): void {
     for (const [id, version, minVersion, state, maxCount, maxAgeMs, baseVersion, held, offsetsAt, hashesAt, runs] of snapshot) {
       const e = this.getOrCreate(id);
       e.version = version;
@@ -254,8 +303,11 @@ export class StreamTable {
       e.maxCount = maxCount;
       e.maxAgeMs = maxAgeMs;
       e.baseVersion = baseVersion;
-      e.offsets = GrowableUint32.over(area.u32(offsetsAt, held));
-      e.idHashes = GrowableUint32.over(area.u32(hashesAt, held));
+      e.defer(
+        held,
+        () => [area.u32(offsetsAt, held), area.u32(hashesAt, held)],
+        () => rebuild(e, held),
+      );
       e.runStarts = [];
       e.runSegments = [];
       for (let k = 0; k < runs.length; k += 2) {
@@ -264,6 +316,15 @@ export class StreamTable {
       }
     }
     this.sorted = undefined;
+  }
+
+  /**
+   * Reads every array still deferred to the checkpoint. Compaction calls it
+   * before it rewrites anything: a rebuild from the log must see the layout the
+   * checkpoint's offsets describe.
+   */
+  loadAll(): void {
+    for (const e of this.streams.values()) void e.offsets;
   }
 
   /** After open: the writer's view starts equal to the committed one. */

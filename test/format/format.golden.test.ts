@@ -33,8 +33,8 @@ const FRAME = `24 00 00 00 e5 8d 80 b7 01 01 00 00 ${EVENT_BODY}`;
 // {logEnd: [0, 32], tail: [0, xxHash32 of no bytes], segments: [[0, 0, 32]], littleEndian: true, sections: {}},
 // padded to a multiple of 8, with an empty array area.
 const CHECKPOINT =
-  "53 47 4c 47 02 02 02 00 3d 00 00 00 43 5f 3c f3 00 00 00 00 00 00 00 00 85 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
-  "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80 00 00 00";
+  "53 47 4c 47 02 03 03 00 45 00 00 00 ed 8d 56 64 00 00 00 00 00 00 00 00 86 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
+  "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80 a6 61 72 72 61 79 73 90 00 00 00";
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -227,10 +227,12 @@ describe("checkpoint file", () => {
     expect(body.tail[1]).toBe(0x02cc5d05);
     await writeCheckpoint(fs, dir, body);
     expect(toHex(readFileSync(join(dir, "checkpoint.ckpt")))).toBe(CHECKPOINT);
-    expect(readCheckpoint(fs, dir)?.body).toEqual(body);
+    const loaded = readCheckpoint(fs, dir);
+    expect(loaded?.body).toEqual({ ...body, arrays: [] });
+    loaded?.area.close();
   });
 
-  test("index arrays go to the 8-aligned array area after the body and read back as views", async () => {
+  test("index arrays go to the 8-aligned array area after the body, each with its checksum in the body, and are read only when asked for", async () => {
     const body = { logEnd: [0, 32] as [number, number], tail: [0, 0] as [number, number], segments: [], littleEndian: true, sections: { t: [0, 8] } };
     const area = new ArrayAreaWriter();
     expect(area.add(new Uint32Array([7, 0xdeadbeef, 9]), 2)).toBe(0);
@@ -243,22 +245,40 @@ describe("checkpoint file", () => {
     expect(file.length).toBe(areaStart + 16);
     expect(toHex(file.subarray(areaStart))).toBe("07 00 00 00 ef be ad de 00 00 00 00 00 00 e0 3f");
     const loaded = readCheckpoint(fs, dir)!;
+    // [at, byteLength, xxHash32] per array.
+    expect(loaded.body.arrays).toEqual([0, 8, checksum(file.subarray(areaStart, areaStart + 8)), 8, 8, checksum(file.subarray(areaStart + 8, areaStart + 16))]);
     expect(Array.from(loaded.area.u32(0, 2))).toEqual([7, 0xdeadbeef]);
     expect(Array.from(loaded.area.f64(8, 1))).toEqual([0.5]);
     expect(() => loaded.area.u32(8, 3)).toThrow(/outside its array area/);
+    loaded.area.close();
   });
 
-  test("a checkpoint of the older layout (writer version 1) is ignored: open replays instead", () => {
+  test("a damaged array leaves the checkpoint readable (its body checks) and fails its own checksum when read", async () => {
+    const body = { logEnd: [0, 32] as [number, number], tail: [0, 0] as [number, number], segments: [], littleEndian: true, sections: {} };
+    const area = new ArrayAreaWriter();
+    area.add(new Uint32Array([1, 2]), 2);
+    area.add(new Uint32Array([3, 4]), 2);
+    await writeCheckpoint(fs, dir, body, area);
+    const file = readFileSync(join(dir, "checkpoint.ckpt"));
+    file[file.length - 1] ^= 0x40; // inside the second array
+    writeFileSync(join(dir, "checkpoint.ckpt"), file);
+    const loaded = readCheckpoint(fs, dir)!;
+    expect(Array.from(loaded.area.u32(0, 2))).toEqual([1, 2]);
+    expect(() => loaded.area.u32(8, 2)).toThrow(/fails its checksum/);
+    loaded.area.close();
+  });
+
+  test("a checkpoint of an older layout (writer version 2: one checksum over its arrays, read whole) is ignored: open replays instead", () => {
     const file = fromHex(CHECKPOINT);
-    file[5] = 1;
-    file[6] = 1;
+    file[5] = 2;
+    file[6] = 2;
     writeFileSync(join(dir, "checkpoint.ckpt"), file);
     expect(readCheckpoint(fs, dir)).toBeUndefined();
   });
 
   test("when the checkpoint needs a newer reader, it is ignored (it is derived data)", () => {
     const file = fromHex(CHECKPOINT);
-    file[6] = 3;
+    file[6] = 4;
     writeFileSync(join(dir, "checkpoint.ckpt"), file);
     expect(readCheckpoint(fs, dir)).toBeUndefined();
   });

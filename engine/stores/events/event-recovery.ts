@@ -12,7 +12,11 @@ import type { PositionIndex } from "../../index/position-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import { DAMAGED, offsetOf, segmentOf } from "../../log/location.js";
-import { decodeEventKey, decodeMeta, decodePositionFloor, decodeStreamSnapshot, idHash, MetaOp, salvageEventKey } from "./event-codec.js";
+import type { Log } from "../../log/log.js";
+import { POSITION_INDEX_INTERVAL, SEGMENT_HEADER_BYTES } from "../../limits.js";
+import { FrameStatus } from "../../format/record.js";
+import { followedByValidFrame, resynchronise } from "../../log/recovery.js";
+import { decodeEventKey, peekPosition, peekStreamVersion, decodeMeta, decodePositionFloor, decodeStreamSnapshot, idHash, MetaOp, salvageEventKey } from "./event-codec.js";
 
 export class EventRecovery {
   private salvaged: { position: number; streamId: string; version: number }[] = [];
@@ -107,4 +111,59 @@ export function applyMeta(entry: StreamEntry, op: MetaOp, a: number, b: number):
       entry.maxAgeMs = b;
       break;
   }
+}
+
+/**
+ * A stream's offsets and id fingerprints made from the log, for when its
+ * checkpoint arrays cannot be read: the segments its runs name are scanned for
+ * its events with versions base … base + held − 1. A version found nowhere
+ * (damage) stays DAMAGED (offset 0), as replay leaves it.
+ */
+export function rebuildStreamArrays(log: Log, entry: StreamEntry, held: number, runSegments: readonly number[]): [Uint32Array, Uint32Array] {
+  const offsets = new Uint32Array(held);
+  const hashes = new Uint32Array(held);
+  for (const number of new Set(runSegments)) {
+    const segment = log.segment(number);
+    const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
+    while (cursor.examine()) {
+      if (cursor.status !== FrameStatus.Ok) {
+        // Past damage to the next frame that checks, as every scan does.
+        const trusted = cursor.status === FrameStatus.Corrupt && followedByValidFrame(cursor, segment.committedEnd);
+        if (!resynchronise(cursor, cursor.offset, trusted)) break;
+        continue;
+      }
+      if (cursor.frame.type === RecordType.Event) {
+        const body = cursor.body();
+        const { streamId, version } = peekStreamVersion(body);
+        const i = version - entry.baseVersion;
+        if (streamId === entry.id && i >= 0 && i < held) {
+          offsets[i] = cursor.offset;
+          hashes[i] = idHash(decodeEventKey(body).id);
+        }
+      }
+      cursor.advance();
+    }
+  }
+  return [offsets, hashes];
+}
+
+/** A segment's sparse position pairs made from the segment, for when its checkpoint array cannot be read. */
+export function rebuildSparsePositions(log: Log, number: number): Float64Array {
+  const pairs: number[] = [];
+  let count = 0;
+  const segment = log.segment(number);
+  const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
+  while (cursor.examine()) {
+    if (cursor.status !== FrameStatus.Ok) {
+      const trusted = cursor.status === FrameStatus.Corrupt && followedByValidFrame(cursor, segment.committedEnd);
+      if (!resynchronise(cursor, cursor.offset, trusted)) break;
+      continue;
+    }
+    if (cursor.frame.type === RecordType.Event) {
+      if (count % POSITION_INDEX_INTERVAL === 0) pairs.push(peekPosition(cursor.body()), cursor.offset);
+      count++;
+    }
+    cursor.advance();
+  }
+  return new Float64Array(pairs);
 }

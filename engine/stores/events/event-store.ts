@@ -20,7 +20,7 @@ import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { verifyEventIndex } from "./event-verify.js";
 import { decodeMeta, encodeMeta, idHash, MetaOp } from "./event-codec.js";
-import { applyMeta, EventRecovery } from "./event-recovery.js";
+import { applyMeta, EventRecovery, rebuildSparsePositions, rebuildStreamArrays } from "./event-recovery.js";
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
@@ -255,6 +255,8 @@ export class EventStore implements api.EventStore, LogStore {
   // ---- compaction (see event-compaction.ts) -----------------------------------
 
   planCompaction(): void {
+    this.table.loadAll();
+    this.positions.loadAll();
     this.compaction.plan();
   }
 
@@ -309,13 +311,13 @@ export class EventStore implements api.EventStore, LogStore {
   }
 
   checkpoint(area: ArrayAreaWriter): unknown {
-    return { streams: this.table.snapshot(area), positions: this.positions.snapshot(), lastPosition: this.positions.lastPosition };
+    return { streams: this.table.snapshot(area), positions: this.positions.snapshot(area), lastPosition: this.positions.lastPosition };
   }
 
   restore(section: unknown, area: ArrayArea): void {
     const s = section as { streams: Parameters<StreamTable["restore"]>[0]; positions: Parameters<PositionIndex["restore"]>[0]; lastPosition: number };
-    this.table.restore(s.streams, area);
-    this.positions.restore(s.positions, s.lastPosition);
+    this.table.restore(s.streams, area, (entry, held) => rebuildStreamArrays(this.ctx.log, entry, held, entry.runSegments));
+    this.positions.restore(s.positions, s.lastPosition, area, (segment) => rebuildSparsePositions(this.ctx.log, segment));
   }
 
   // ---- internals ----------------------------------------------------------
