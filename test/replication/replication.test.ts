@@ -356,6 +356,16 @@ describe("seglog/replication", () => {
     }
     await db.events.append("x", [{ type: "T" }]);
     await expect(restore(dir("bad"), { servers: cluster.servers, stream: "EV1" })).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    // One forwarder per database: a second replicate() while one runs (or starts) is refused; after close it may start again.
+    const stream = freshStream();
+    const first = start(db, stream);
+    await expect(replicate(db, { servers: cluster.servers, stream })).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    const r = await first;
+    await expect(replicate(db, { servers: cluster.servers, stream: freshStream() })).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    await r.close();
+    const again = await start(db, stream);
+    await caughtUp(again);
+    await again.close();
     expect(await db.events.readAll()).toHaveLength(1);
   }, LONG);
 

@@ -17,9 +17,25 @@ export { restore, type RestoreOptions, type RestoreResult } from "./restore.js";
  * stream ends in the local log; rejects with REPLICATION_CONFLICT (changing
  * nothing) when the stream is ahead of this database or holds another history.
  */
-export function replicate(db: Database, options: ReplicationOptions): Promise<Replication> {
-  return Replicator.start(replicationHost(db), checkOptions(options));
+export async function replicate(db: Database, options: ReplicationOptions): Promise<Replication> {
+  const host = replicationHost(db);
+  checkOptions(options);
+  // One forwarder per database: two would race each other for the stream's sequence.
+  const current = running.get(db);
+  if (current !== undefined && !current.isClosed) throw new SeglogError("ALREADY_EXISTS", "this database is already replicating: close that replication first");
+  running.set(db, { isClosed: false });
+  try {
+    const replicator = await Replicator.start(host, options);
+    running.set(db, replicator);
+    return replicator;
+  } catch (err) {
+    running.delete(db);
+    throw err;
+  }
 }
+
+/** The forwarder of each database (a placeholder while it starts). */
+const running = new WeakMap<Database, { readonly isClosed: boolean }>();
 
 function checkOptions(options: ReplicationOptions): ReplicationOptions {
   const bad = (argument: string, why: string) => new SeglogError("INVALID_ARGUMENT", `${argument} ${why}`, { argument });

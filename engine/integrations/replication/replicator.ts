@@ -145,6 +145,10 @@ export class Replicator implements Replication {
     return r;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   status(): ReplicationStatus {
     const last = this.host.positions.lastPosition;
     return {
@@ -169,7 +173,7 @@ export class Replicator implements Replication {
     // The last acknowledged key, for `seglog stats` and the next start's hold.
     await this.saveState(true).catch(() => undefined);
     this.failWaiters(new SeglogError("NOT_REPLICATED", "replication was closed before JetStream acknowledged this write (it is stored and durable locally)"));
-    await this.saving;
+    await this.saving.catch(() => undefined);
     await this.nc.close().catch(() => undefined);
   }
 
@@ -342,7 +346,8 @@ export class Replicator implements Replication {
     this.saved = { ...this.saved, holdSegment: Math.min(hold, this.ackedAt.segment), position: this.acked.position, index: this.acked.index, updatedAt: now };
     this.savedAt = now;
     const state = this.saved;
-    this.saving = this.saving.then(() => writeReplicationState(this.host.fs, this.host.dir, state));
+    // One write at a time; a failed one does not stop the next.
+    this.saving = this.saving.catch(() => undefined).then(() => writeReplicationState(this.host.fs, this.host.dir, state));
     if (force || moved) await this.saving;
   }
 
