@@ -5,7 +5,6 @@
  * the directory is a plain log afterwards, and the next open() replays it like
  * any other, so a restored database is rebuilt by the code every open runs.
  */
-import { join } from "node:path";
 import { SeglogError } from "../errors.js";
 import { loadChecksum } from "../format/checksum.js";
 import { parseSegmentFileName } from "../format/constants.js";
@@ -109,8 +108,4 @@ export class LogImport {
     await Promise.all(waiting);
     if (this.failure !== undefined) throw this.failure;
   }
-}
-
-export function segmentFilesIn(fs: FileSystem, dir: string): string[] {
-  return fs.list(dir).filter((name) => parseSegmentFileName(name) !== undefined).map((name) => join(dir, name));
 }

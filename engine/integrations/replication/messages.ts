@@ -100,7 +100,7 @@ function subjectOf(record: FeedRecord, prefix: string): string {
  * other byte of its UTF-8 becomes `~XX`, so `.`, `*`, `>` and spaces cannot
  * change the subject's shape and the mapping is reversible.
  */
-export function subjectToken(streamId: string): string {
+function subjectToken(streamId: string): string {
   const known = tokens.get(streamId);
   if (known !== undefined) return known;
   let out = "";

@@ -18,7 +18,7 @@ import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, t
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ReplicationHost } from "../../database.js";
 import { SeglogError } from "../../errors.js";
-import { compareKeys, RecordFeed, type FeedKey, type FeedRecord } from "../../replication/record-feed.js";
+import { RecordFeed, type FeedKey, type FeedRecord } from "../../replication/record-feed.js";
 import { newIdentity, readReplicationState, writeReplicationState, type ReplicationState } from "../../replication/replication-state.js";
 import { messagesOf, parseMessage, partSize, type OutgoingMessage } from "./messages.js";
 
@@ -318,7 +318,6 @@ export class Replicator implements Replication {
     this.nextSeq = lastSeq;
     this.windows = [];
     this.ackedAt = this.feed.at;
-    if (compareKeys(this.acked, { position: -1, index: 0 }) > 0) this.saved.position = this.acked.position;
   }
 
   /** The part size the stored message was cut with (every part but the last is full). */

@@ -123,26 +123,14 @@ export function rebuildStreamArrays(log: Log, entry: StreamEntry, held: number, 
   const offsets = new Uint32Array(held);
   const hashes = new Uint32Array(held);
   for (const number of new Set(runSegments)) {
-    const segment = log.segment(number);
-    const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
-    while (cursor.examine()) {
-      if (cursor.status !== FrameStatus.Ok) {
-        // Past damage to the next frame that checks, as every scan does.
-        const trusted = cursor.status === FrameStatus.Corrupt && followedByValidFrame(cursor, segment.committedEnd);
-        if (!resynchronise(cursor, cursor.offset, trusted)) break;
-        continue;
+    eachEventIn(log, number, (body, offset) => {
+      const { streamId, version } = peekStreamVersion(body);
+      const i = version - entry.baseVersion;
+      if (streamId === entry.id && i >= 0 && i < held) {
+        offsets[i] = offset;
+        hashes[i] = idHash(decodeEventKey(body).id);
       }
-      if (cursor.frame.type === RecordType.Event) {
-        const body = cursor.body();
-        const { streamId, version } = peekStreamVersion(body);
-        const i = version - entry.baseVersion;
-        if (streamId === entry.id && i >= 0 && i < held) {
-          offsets[i] = cursor.offset;
-          hashes[i] = idHash(decodeEventKey(body).id);
-        }
-      }
-      cursor.advance();
-    }
+    });
   }
   return [offsets, hashes];
 }
@@ -151,6 +139,14 @@ export function rebuildStreamArrays(log: Log, entry: StreamEntry, held: number, 
 export function rebuildSparsePositions(log: Log, number: number): Float64Array {
   const pairs: number[] = [];
   let count = 0;
+  eachEventIn(log, number, (body, offset) => {
+    if (count++ % POSITION_INDEX_INTERVAL === 0) pairs.push(peekPosition(body), offset);
+  });
+  return new Float64Array(pairs);
+}
+
+/** Every intact event record of one segment, in order; past damage to the next frame that checks, as every scan does. */
+function eachEventIn(log: Log, number: number, visit: (body: Uint8Array, offset: number) => void): void {
   const segment = log.segment(number);
   const cursor = log.cursor(segment, SEGMENT_HEADER_BYTES, segment.committedEnd);
   while (cursor.examine()) {
@@ -159,11 +155,7 @@ export function rebuildSparsePositions(log: Log, number: number): Float64Array {
       if (!resynchronise(cursor, cursor.offset, trusted)) break;
       continue;
     }
-    if (cursor.frame.type === RecordType.Event) {
-      if (count % POSITION_INDEX_INTERVAL === 0) pairs.push(peekPosition(cursor.body()), cursor.offset);
-      count++;
-    }
+    if (cursor.frame.type === RecordType.Event) visit(cursor.body(), cursor.offset);
     cursor.advance();
   }
-  return new Float64Array(pairs);
 }
