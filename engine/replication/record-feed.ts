@@ -31,8 +31,6 @@ export interface FeedRecord {
   flags: number;
   /** A copy: it outlives the scan. */
   body: Uint8Array;
-  /** Where it lies in this database's log (segment number), for the compaction hold. */
-  segment: number;
 }
 
 const FORWARDED_TYPES = new Set<number>([RecordType.Event, RecordType.StreamMeta, RecordType.StreamSnapshot, RecordType.PositionFloor]);
@@ -98,10 +96,6 @@ export class RecordFeed {
     return { feed, record: mine };
   }
 
-  get lastKey(): FeedKey {
-    return this.last;
-  }
-
   /** Where the next read starts: every forwarded record lies before it. */
   get at(): { segment: number; offset: number } {
     return { segment: this.segment, offset: this.offset };
@@ -125,7 +119,7 @@ export class RecordFeed {
         if (FORWARDED_TYPES.has(type)) {
           const body = cursor.body();
           const key = type === RecordType.Event ? { position: peekPosition(body), index: 0 } : { position: this.last.position, index: this.last.index + 1 };
-          out.push({ key, type, flags: cursor.frame.flags, body: body.slice(), segment: this.segment });
+          out.push({ key, type, flags: cursor.frame.flags, body: body.slice() });
           this.last = key;
         }
         cursor.advance();

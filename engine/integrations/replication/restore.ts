@@ -9,7 +9,7 @@
  * An atomic group the stream holds only part of (the forwarder stopped inside
  * it) is left out whole, and the result says so.
  */
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { open } from "../../database.js";
 import { SeglogError } from "../../errors.js";
@@ -55,7 +55,7 @@ export async function restore(dir: string, options: RestoreOptions): Promise<Res
     const target = await LogImport.create(new NodeFileSystem(), dir, { segmentBytes: options.segmentBytes });
     let result: RestoreResult;
     try {
-      result = await copyStream(nc, options, total, target);
+      result = await copyStream(nc, jsm, options, total, target);
       await target.finish();
     } catch (err) {
       target.abandon();
@@ -71,12 +71,11 @@ export async function restore(dir: string, options: RestoreOptions): Promise<Res
   }
 }
 
-async function copyStream(nc: NatsConnection, options: RestoreOptions, total: { messages: number; lastSeq: number }, target: LogImport): Promise<RestoreResult> {
+async function copyStream(nc: NatsConnection, jsm: JetStreamManager, options: RestoreOptions, total: { messages: number; lastSeq: number }, target: LogImport): Promise<RestoreResult> {
   const result: RestoreResult = { records: 0, messages: 0, lastPosition: -1, droppedRecords: 0 };
   options.onProgress?.({ done: 0, total: total.messages });
   if (total.messages === 0) return result;
   const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
   // An ephemeral pull consumer from the first message, acks not needed: a read, not a work queue.
   const ci = await jsm.consumers.add(options.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, inactive_threshold: 60_000_000_000 });
   const consumer = await js.consumers.get(options.stream, ci.name);
