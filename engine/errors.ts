@@ -20,6 +20,8 @@ export type ErrorCode =
   | "IO_ERROR"
   /** seglog/replication: the JetStream stream is ahead of this database or holds another one's history. */
   | "REPLICATION_CONFLICT"
+  /** An append's condition (a Dynamic Consistency Boundary) matched an event after its `after`. */
+  | "APPEND_CONDITION_FAILED"
   /** seglog/replication, ack "replicated": stored and durable here, but JetStream did not acknowledge it. */
   | "NOT_REPLICATED";
 
@@ -30,6 +32,10 @@ export interface ErrorDetails {
   file?: string;
   offset?: number;
   argument?: string;
+  /** APPEND_CONDITION_FAILED: the first conflicting position, a fresh `after`, and which condition. */
+  position?: number;
+  after?: number;
+  conditionIndex?: number;
   cause?: unknown;
 }
 
@@ -63,7 +69,16 @@ export type SeglogError =
     })
   | (SeglogErrorFields & { readonly code: "CORRUPTION"; readonly file?: string; readonly offset?: number })
   | (SeglogErrorFields & { readonly code: "INVALID_ARGUMENT" | "TOO_LARGE"; readonly argument?: string })
-  | (SeglogErrorFields & { readonly code: Exclude<ErrorCode, "WRONG_EXPECTED_VERSION" | "CORRUPTION" | "INVALID_ARGUMENT" | "TOO_LARGE"> });
+  | (SeglogErrorFields & {
+      readonly code: "APPEND_CONDITION_FAILED";
+      /** Position of the first event that matched (it may still be in flight). */
+      readonly position: number;
+      /** The last committed position when the check ran: read up to it, decide again, and retry with it. */
+      readonly after: number;
+      /** Which condition failed, when the call gave several. */
+      readonly conditionIndex?: number;
+    })
+  | (SeglogErrorFields & { readonly code: Exclude<ErrorCode, "WRONG_EXPECTED_VERSION" | "CORRUPTION" | "INVALID_ARGUMENT" | "TOO_LARGE" | "APPEND_CONDITION_FAILED"> });
 
 export interface SeglogErrorConstructor {
   new (code: ErrorCode, message: string, details?: ErrorDetails): SeglogError;
@@ -79,6 +94,9 @@ class SeglogErrorClass extends Error {
   declare readonly file?: string;
   declare readonly offset?: number;
   declare readonly argument?: string;
+  declare readonly position?: number;
+  declare readonly after?: number;
+  declare readonly conditionIndex?: number;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -90,6 +108,9 @@ class SeglogErrorClass extends Error {
     if (details.file !== undefined) this.file = details.file;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.argument !== undefined) this.argument = details.argument;
+    if (details.position !== undefined) this.position = details.position;
+    if (details.after !== undefined) this.after = details.after;
+    if (details.conditionIndex !== undefined) this.conditionIndex = details.conditionIndex;
   }
 }
 

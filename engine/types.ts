@@ -68,6 +68,38 @@ export interface ReadOptions {
   direction?: "forward" | "backward";
 }
 
+/**
+ * One item of an event query. Inside an item the types are ORed, the tags ANDed
+ * (an event must carry every one) and the categories ORed; an absent or empty
+ * list does not constrain. A category is the stream id before its first "-".
+ */
+export interface QueryItem {
+  types?: string[];
+  tags?: string[];
+  categories?: string[];
+}
+
+/** Events of every stream matching any of the items, or "all" of them. */
+export type EventQuery = "all" | { items: QueryItem[] };
+
+export interface QueryOptions {
+  /** Inclusive position (forward: default the first; backward: default the last). */
+  from?: number;
+  direction?: "forward" | "backward";
+  /** At most this many events (default: no limit). */
+  limit?: number;
+}
+
+/**
+ * A Dynamic Consistency Boundary: the append fails with APPEND_CONDITION_FAILED
+ * when an event matching `failIfEventsMatch` exists at a position after `after`
+ * (absent: at any position), committed or in flight.
+ */
+export interface AppendCondition {
+  failIfEventsMatch: EventQuery;
+  after?: number;
+}
+
 export interface Retention {
   maxCount?: number;
   maxAgeMs?: number;
@@ -84,9 +116,20 @@ export interface EventStore {
    * version must be n; -1 = no events), "no_stream", "stream_exists" or "any"
    * (default); WRONG_EXPECTED_VERSION otherwise, with `actual`.
    */
-  append<E extends EventShape = EventShape>(streamId: string, events: NewEvent<E>[], options?: { expectedVersion?: ExpectedVersion }): Promise<AppendResult>;
-  /** Atomic across streams: every expectedVersion is checked first; if any fails, nothing is written. */
-  appendMany<E extends EventShape = EventShape>(items: { streamId: string; events: NewEvent<E>[]; expectedVersion?: ExpectedVersion }[]): Promise<AppendResult[]>;
+  append<E extends EventShape = EventShape>(
+    streamId: string,
+    events: NewEvent<E>[],
+    options?: { expectedVersion?: ExpectedVersion; condition?: AppendCondition | AppendCondition[] },
+  ): Promise<AppendResult>;
+  /** Atomic across streams: every expectedVersion and condition is checked first; if any fails, nothing is written. */
+  appendMany<E extends EventShape = EventShape>(
+    items: { streamId: string; events: NewEvent<E>[]; expectedVersion?: ExpectedVersion }[],
+    options?: { condition?: AppendCondition | AppendCondition[] },
+  ): Promise<AppendResult[]>;
+  /** Events of every stream matching `query`, in position order, through the type, tag and category indexes. */
+  query<E extends EventShape = EventShape>(query: EventQuery, options?: QueryOptions): Promise<RecordedEvent<E>[]>;
+  /** query, streamed: for results larger than memory. */
+  iterateQuery<E extends EventShape = EventShape>(query: EventQuery, options?: QueryOptions): AsyncIterable<RecordedEvent<E>>;
   /** One stream's events; `from` is an inclusive version (forward: default 0; backward: default the last). Missing stream: []. */
   readStream<E extends EventShape = EventShape>(streamId: string, options?: ReadOptions): Promise<RecordedEvent<E>[]>;
   /** Every stream's events in global order; `from` is an inclusive position. */
@@ -114,7 +157,7 @@ export interface EventStore {
    * "end": only events appended from now on), in order, without gaps or duplicates:
    * catch-up, then live.
    */
-  subscribe<E extends EventShape = EventShape>(options?: { streamId?: string; from?: number | "end" }): Subscription<E>;
+  subscribe<E extends EventShape = EventShape>(options?: { streamId?: string; query?: EventQuery; from?: number | "end" }): Subscription<E>;
 }
 
 /** Content-addressed blobs and timestamped chunk lists, keyed by the SHA-256 of their content. */

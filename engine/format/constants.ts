@@ -13,7 +13,7 @@ export const enum FileType {
 
 /** The version this code writes, and the oldest a file may require of its reader. */
 export const SEGMENT_FORMAT_VERSION = 1;
-export const CHECKPOINT_FORMAT_VERSION = 3;
+export const CHECKPOINT_FORMAT_VERSION = 4;
 
 /**
  * Record types. Each store owns a range so stores can add types without meeting:

@@ -5,8 +5,8 @@
  *   offset  size  field
  *   0       4     magic "SGLG"
  *   4       1     file type = 2 (checkpoint)
- *   5       1     format version of the writer (3)
- *   6       1     oldest reader version that understands it (3)
+ *   5       1     format version of the writer (4)
+ *   6       1     oldest reader version that understands it (4)
  *   7       1     reserved, 0
  *   8       4     body length n (u32 LE)
  *   12      4     xxHash32 of bytes 16 … 24 + n (area length, reserved, body)

@@ -33,7 +33,7 @@ const FRAME = `24 00 00 00 e5 8d 80 b7 01 01 00 00 ${EVENT_BODY}`;
 // {logEnd: [0, 32], tail: [0, xxHash32 of no bytes], segments: [[0, 0, 32]], littleEndian: true, sections: {}},
 // padded to a multiple of 8, with an empty array area.
 const CHECKPOINT =
-  "53 47 4c 47 02 03 03 00 45 00 00 00 ed 8d 56 64 00 00 00 00 00 00 00 00 86 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
+  "53 47 4c 47 02 04 04 00 45 00 00 00 ed 8d 56 64 00 00 00 00 00 00 00 00 86 a6 6c 6f 67 45 6e 64 92 00 20 a4 74 61 69 6c 92 00 ce 02 cc 5d 05 " +
   "a8 73 65 67 6d 65 6e 74 73 91 93 00 00 20 ac 6c 69 74 74 6c 65 45 6e 64 69 61 6e c3 a8 73 65 63 74 69 6f 6e 73 80 a6 61 72 72 61 79 73 90 00 00 00";
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -276,9 +276,17 @@ describe("checkpoint file", () => {
     expect(readCheckpoint(fs, dir)).toBeUndefined();
   });
 
+  test("a checkpoint of writer version 3 (no query index) is ignored: open replays and so builds the type, tag and category lists", () => {
+    const file = fromHex(CHECKPOINT);
+    file[5] = 3;
+    file[6] = 3;
+    writeFileSync(join(dir, "checkpoint.ckpt"), file);
+    expect(readCheckpoint(fs, dir)).toBeUndefined();
+  });
+
   test("when the checkpoint needs a newer reader, it is ignored (it is derived data)", () => {
     const file = fromHex(CHECKPOINT);
-    file[6] = 4;
+    file[6] = 5;
     writeFileSync(join(dir, "checkpoint.ckpt"), file);
     expect(readCheckpoint(fs, dir)).toBeUndefined();
   });

@@ -5,15 +5,18 @@
  *
  * When the batch commits, `apply` moves the committed view: every event's
  * location and id fingerprint into its stream's entry, every position into the
- * position index, then wakes the subscriptions.
+ * position index, every type, tag and category into the query index, then wakes
+ * the subscriptions.
  */
 import type { PositionIndex } from "../../index/position-index.js";
+import { categoryOf, type QueryIndex } from "../../index/query-index.js";
 import type { InFlightAppend, StreamEntry, StreamState, StreamTable } from "../../index/stream-table.js";
 import { offsetOf, packLocation, segmentOf } from "../../log/location.js";
 import type { PendingWrite } from "../../log/group-commit.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type { CommitSignal } from "../context.js";
 import type { AppendResult } from "../../types.js";
+import type { InFlightAppends } from "./append-condition.js";
 
 /** One stream's share of an append: its events got consecutive versions and positions. */
 export interface StreamAppend {
@@ -22,6 +25,9 @@ export interface StreamAppend {
   firstPosition: number;
   /** The events' id fingerprints (idHash), in order. */
   idHashes: number[];
+  /** The events' types and tags as framed (the caller's objects may change before the commit). */
+  types: string[];
+  tags: (readonly string[] | undefined)[] | undefined;
   /** The writer's view of the stream's state before this append (restored when framing fails). */
   priorState: StreamState;
   /** Set when the events carried ids: the entry lists it until it commits. */
@@ -35,10 +41,12 @@ export class AppendWrite<T> implements PendingWrite {
   private fail!: (err: unknown) => void;
 
   constructor(
-    private readonly plans: StreamAppend[],
+    readonly plans: StreamAppend[],
     private readonly result: T,
     private readonly table: StreamTable,
     private readonly positions: PositionIndex,
+    private readonly queries: QueryIndex,
+    private readonly inFlight: InFlightAppends,
     private readonly signal: CommitSignal,
   ) {
     this.committed = new Promise<T>((resolve, reject) => {
@@ -52,19 +60,24 @@ export class AppendWrite<T> implements PendingWrite {
   }
 
   reject(err: unknown): void {
+    this.inFlight.delete(this);
     this.fail(err);
   }
 
   apply(location: number, frames: Uint8Array, at: number): void {
+    this.inFlight.delete(this);
     // Every record of one write lies in one segment, one after another.
     const segment = segmentOf(location);
     let offset = offsetOf(location);
     for (const p of this.plans) {
       const entry = p.entry;
       const wasLive = entry.exists;
+      const category = categoryOf(entry.id);
       for (let i = 0; i < p.idHashes.length; i++) {
-        entry.addEvent(p.firstVersion + i, packLocation(segment, offset), p.idHashes[i]!);
+        const eventLocation = packLocation(segment, offset);
+        entry.addEvent(p.firstVersion + i, eventLocation, p.idHashes[i]!);
         this.positions.add(p.firstPosition + i, segment, offset);
+        this.queries.add(p.types[i]!, p.tags?.[i], category, eventLocation);
         // The frame's u32 little-endian length leads each record.
         const length = RECORD_HEADER_BYTES + (frames[at]! | (frames[at + 1]! << 8) | (frames[at + 2]! << 16)) + frames[at + 3]! * 0x1000000;
         at += length;

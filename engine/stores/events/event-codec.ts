@@ -79,10 +79,11 @@ function badShape(): SeglogError {
 }
 
 /** The fields recovery needs, without building a RecordedEvent. */
-export function decodeEventKey(body: Uint8Array): { position: number; streamId: string; version: number; id: string } {
+export function decodeEventKey(body: Uint8Array): { position: number; streamId: string; version: number; id: string; type: string; tags: string[] | undefined } {
   const f = decode(body) as unknown[];
   checkShape(f);
-  return { position: f[0] as number, streamId: f[1] as string, version: f[2] as number, id: f[4] as string };
+  const tags = f[8];
+  return { position: f[0] as number, streamId: f[1] as string, version: f[2] as number, id: f[4] as string, type: f[5] as string, tags: Array.isArray(tags) && tags.length > 0 ? (tags as string[]) : undefined };
 }
 
 /**

@@ -10,13 +10,15 @@
  * segment carry the same state.
  * Relocate: when that first segment is swapped in, versions below the floors are
  * forgotten; for every swapped segment, locations move to the new offsets and
- * the segment's sparse position entries are rebuilt from the new file.
+ * the segment's sparse position entries are rebuilt from the new file, and the
+ * query index's lists drop what was not kept.
  */
 import { RecordType } from "../../format/constants.js";
 import { FrameStatus } from "../../format/record.js";
 import { SegmentPositions, type PositionIndex } from "../../index/position-index.js";
+import type { QueryIndex } from "../../index/query-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
-import { DAMAGED } from "../../log/location.js";
+import { DAMAGED, packLocation } from "../../log/location.js";
 import type { Log } from "../../log/log.js";
 import { POSITION_INDEX_INTERVAL, SEGMENT_HEADER_BYTES } from "../../limits.js";
 import type { SegmentRelocation } from "../context.js";
@@ -31,6 +33,7 @@ export class EventCompaction {
   constructor(
     private readonly table: StreamTable,
     private readonly positions: PositionIndex,
+    private readonly queries: QueryIndex,
     private readonly reader: EventReader,
     private readonly log: Log,
     private readonly clock: () => number,
@@ -75,6 +78,7 @@ export class EventCompaction {
     }
     const map = (location: number) => relocation.map(location);
     for (const entry of this.table.entries()) entry.relocate(relocation.segment, map);
+    this.queries.relocate(packLocation(relocation.segment, 0), packLocation(relocation.segment + 1, 0), map);
     this.positions.replaceSegment(relocation.segment, this.rebuildPositions(relocation.segment));
   }
 

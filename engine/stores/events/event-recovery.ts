@@ -9,9 +9,10 @@
  */
 import { RecordType } from "../../format/constants.js";
 import type { PositionIndex } from "../../index/position-index.js";
+import { categoryOf, IndexKind, indexKey, type QueryIndex } from "../../index/query-index.js";
 import { StreamState, type StreamEntry, type StreamTable } from "../../index/stream-table.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
-import { DAMAGED, offsetOf, segmentOf } from "../../log/location.js";
+import { DAMAGED, offsetOf, packLocation, segmentOf } from "../../log/location.js";
 import type { Log } from "../../log/log.js";
 import { POSITION_INDEX_INTERVAL, SEGMENT_HEADER_BYTES } from "../../limits.js";
 import { FrameStatus } from "../../format/record.js";
@@ -24,6 +25,7 @@ export class EventRecovery {
   constructor(
     private readonly table: StreamTable,
     private readonly positions: PositionIndex,
+    private readonly queries: QueryIndex,
   ) {}
 
   replay(type: number, body: Uint8Array, location: number): void {
@@ -32,6 +34,7 @@ export class EventRecovery {
       const entry = this.table.getOrCreate(k.streamId);
       entry.addEvent(k.version, location, idHash(k.id));
       this.positions.add(k.position, segmentOf(location), offsetOf(location));
+      this.queries.add(k.type, k.tags, categoryOf(k.streamId), location);
     } else if (type === RecordType.StreamMeta) {
       const [op, streamId, a, b] = decodeMeta(body);
       applyMeta(this.table.getOrCreate(streamId), op, a, b);
@@ -143,6 +146,24 @@ export function rebuildSparsePositions(log: Log, number: number): Float64Array {
     if (count++ % POSITION_INDEX_INTERVAL === 0) pairs.push(peekPosition(body), offset);
   });
   return new Float64Array(pairs);
+}
+
+/**
+ * One posting list of the query index made from the log, for when its
+ * checkpoint array cannot be read: every segment that holds events is scanned.
+ */
+export function rebuildPostingList(log: Log, positions: PositionIndex, key: string): Float64Array {
+  const locations: number[] = [];
+  for (const sp of positions.segments) {
+    eachEventIn(log, sp.segment, (body, offset) => {
+      const k = decodeEventKey(body);
+      const category = categoryOf(k.streamId);
+      const keys = [indexKey(IndexKind.Type, k.type), ...(k.tags ?? []).map((t) => indexKey(IndexKind.Tag, t))];
+      if (category !== undefined) keys.push(indexKey(IndexKind.Category, category));
+      if (keys.includes(key)) locations.push(packLocation(sp.segment, offset));
+    });
+  }
+  return new Float64Array(locations);
 }
 
 /** Every intact event record of one segment, in order; past damage to the next frame that checks, as every scan does. */

@@ -15,19 +15,24 @@ import { invalidArgument, SeglogError } from "../../errors.js";
 import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import type { ArrayArea, ArrayAreaWriter } from "../../index/array-area.js";
 import { PositionIndex } from "../../index/position-index.js";
+import { QueryIndex } from "../../index/query-index.js";
 import { StreamState, StreamTable, type InFlightAppend, type StreamEntry } from "../../index/stream-table.js";
 import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext } from "../context.js";
 import { verifyEventIndex } from "./event-verify.js";
 import { decodeMeta, encodeMeta, idHash, MetaOp } from "./event-codec.js";
-import { applyMeta, EventRecovery, rebuildSparsePositions, rebuildStreamArrays } from "./event-recovery.js";
+import { applyMeta, EventRecovery, rebuildPostingList, rebuildSparsePositions, rebuildStreamArrays } from "./event-recovery.js";
 import { EventCompaction } from "./event-compaction.js";
 import { frameEvent } from "./event-encoder.js";
 import { EventReader } from "./event-reads.js";
 import { findDuplicate, type Duplicate } from "./idempotency.js";
 import { AppendWrite, resultOf, settleInFlight, type StreamAppend } from "./append-write.js";
 import { writeTooLarge } from "../../log/group-commit.js";
+import { ITERATE_BATCH } from "../../limits.js";
 import { EventSubscription, iterate } from "./subscription.js";
+import { checkConditions, conditionFailed, findConflict, InFlightAppends, type CheckedCondition } from "./append-condition.js";
+import { checkQuery, checkQueryOptions, QueryReader } from "./event-query.js";
+import { listStreams } from "./stream-listing.js";
 import {
   checkEvents,
   checkExpectedVersion,
@@ -43,31 +48,38 @@ export class EventStore implements api.EventStore, LogStore {
   readonly recordTypes = [RecordType.Event, RecordType.StreamMeta, RecordType.StreamSnapshot, RecordType.PositionFloor] as const;
   readonly table = new StreamTable();
   readonly positions = new PositionIndex();
+  readonly queries = new QueryIndex();
   readonly reader: EventReader;
+  private readonly queryReader: QueryReader;
+  private readonly inFlight = new InFlightAppends();
   private readonly compaction: EventCompaction;
   private nextPosition = 0;
   private readonly recovery: EventRecovery;
 
   constructor(private readonly ctx: StoreContext) {
     this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
-    this.compaction = new EventCompaction(this.table, this.positions, this.reader, ctx.log, ctx.clock);
-    this.recovery = new EventRecovery(this.table, this.positions);
+    this.queryReader = new QueryReader(this.queries, this.positions, this.reader, ctx.clock);
+    this.compaction = new EventCompaction(this.table, this.positions, this.queries, this.reader, ctx.log, ctx.clock);
+    this.recovery = new EventRecovery(this.table, this.positions, this.queries);
   }
 
   // ---- writes -------------------------------------------------------------
 
-  append(streamId: string, events: api.NewEvent[], options?: { expectedVersion?: api.ExpectedVersion }): Promise<api.AppendResult> {
+  append(streamId: string, events: api.NewEvent[], options?: { expectedVersion?: api.ExpectedVersion; condition?: api.AppendCondition | api.AppendCondition[] }): Promise<api.AppendResult> {
     // Not async: the common path hands back the commit's own promise, which
     // resolves with the result; an async wrapper would add a hop per append.
     try {
       this.ctx.checkWritable();
       checkStreamId(streamId);
       checkEvents(events, "events");
-      const expected = checkExpectedVersion(checkOptionalObject(options, "options").expectedVersion, "options.expectedVersion");
+      const o = checkOptionalObject(options, "options");
+      const expected = checkExpectedVersion(o.expectedVersion, "options.expectedVersion");
+      const conditions = checkConditions(o.condition, "options.condition");
       const entry = this.table.getOrCreate(streamId);
       let duplicate: Duplicate | undefined;
       try {
         duplicate = this.checkExpected(entry, expected, events);
+        if (duplicate === undefined && conditions !== undefined) duplicate = this.checkConditions(conditions, [{ entry, events }])?.[0];
       } catch (err) {
         this.table.forgetIfUnused(entry);
         throw err;
@@ -82,9 +94,13 @@ export class EventStore implements api.EventStore, LogStore {
     }
   }
 
-  async appendMany(items: { streamId: string; events: api.NewEvent[]; expectedVersion?: api.ExpectedVersion }[]): Promise<api.AppendResult[]> {
+  async appendMany(
+    items: { streamId: string; events: api.NewEvent[]; expectedVersion?: api.ExpectedVersion }[],
+    options?: { condition?: api.AppendCondition | api.AppendCondition[] },
+  ): Promise<api.AppendResult[]> {
     this.ctx.checkWritable();
     if (!Array.isArray(items) || items.length === 0) throw invalidArgument("items", "must be a non-empty array");
+    const conditions = checkConditions(checkOptionalObject(options, "options").condition, "options.condition");
     const seen = new Set<string>();
     const checked = items.map((item, i) => {
       if (typeof item !== "object" || item === null) throw invalidArgument(`items[${i}]`, "must be an object");
@@ -103,6 +119,11 @@ export class EventStore implements api.EventStore, LogStore {
     let duplicates: (Duplicate | undefined)[];
     try {
       duplicates = checked.map((c) => this.checkExpected(this.table.getOrCreate(c.streamId), c.expected, c.events));
+      if (conditions !== undefined && duplicates.some((d) => d === undefined)) {
+        // Only a retry of the whole call (every item stored) passes a failed condition.
+        const retried = this.checkConditions(conditions, checked.map((c) => ({ entry: this.table.getOrCreate(c.streamId), events: c.events })));
+        if (retried !== undefined) duplicates = retried;
+      }
     } catch (err) {
       forgetUnused();
       throw err;
@@ -187,6 +208,20 @@ export class EventStore implements api.EventStore, LogStore {
     return iterate(read, (r) => this.reader.readAll(r), (e) => e.position, () => this.ctx.checkOpen()) as AsyncIterable<api.RecordedEvent<E>>;
   }
 
+  async query<E extends api.EventShape = api.EventShape>(query: api.EventQuery, options?: api.QueryOptions): Promise<api.RecordedEvent<E>[]> {
+    this.ctx.checkOpen();
+    const q = checkQuery(query, "query");
+    const o = checkQueryOptions(options);
+    return this.queryReader.read(q, o.from, o.backward, o.count) as api.RecordedEvent<E>[];
+  }
+
+  iterateQuery<E extends api.EventShape = api.EventShape>(query: api.EventQuery, options?: api.QueryOptions): AsyncIterable<api.RecordedEvent<E>> {
+    this.ctx.checkOpen();
+    const q = checkQuery(query, "query");
+    const read = checkQueryOptions(options);
+    return iterate(read, (r) => this.queryReader.read(q, r.from, r.backward, r.count), (e) => e.position, () => this.ctx.checkOpen()) as AsyncIterable<api.RecordedEvent<E>>;
+  }
+
   streamVersion(streamId: string): number {
     this.ctx.checkOpen();
     checkStreamId(streamId);
@@ -209,37 +244,28 @@ export class EventStore implements api.EventStore, LogStore {
 
   listStreams(options?: { prefix?: string; after?: string; limit?: number }): string[] {
     this.ctx.checkOpen();
-    const o = checkOptionalObject(options, "options");
-    if (o.prefix !== undefined && typeof o.prefix !== "string") throw invalidArgument("options.prefix", "must be a string");
-    if (o.after !== undefined && typeof o.after !== "string") throw invalidArgument("options.after", "must be a string");
-    if (o.limit !== undefined && !(typeof o.limit === "number" && Number.isSafeInteger(o.limit) && o.limit >= 0)) {
-      throw invalidArgument("options.limit", "must be an integer >= 0");
-    }
-    const prefix = (o.prefix as string | undefined) ?? "";
-    const after = o.after as string | undefined;
-    const limit = (o.limit as number | undefined) ?? Infinity;
-    const ids = this.table.sortedIds();
-    let i = lowerBound(ids, after === undefined ? prefix : after > prefix ? after : prefix);
-    const out: string[] = [];
-    for (; i < ids.length && out.length < limit; i++) {
-      const id = ids[i]!;
-      if (after !== undefined && id <= after) continue;
-      if (!id.startsWith(prefix)) break;
-      out.push(id);
-    }
-    return out;
+    return listStreams(this.table, options);
   }
 
-  subscribe<E extends api.EventShape = api.EventShape>(options?: { streamId?: string; from?: number | "end" }): api.Subscription<E> {
+  subscribe<E extends api.EventShape = api.EventShape>(options?: { streamId?: string; query?: api.EventQuery; from?: number | "end" }): api.Subscription<E> {
     this.ctx.checkOpen();
     const o = checkOptionalObject(options, "options");
     const streamId = o.streamId === undefined ? undefined : checkStreamId(o.streamId, "options.streamId");
+    const query = o.query === undefined ? undefined : checkQuery(o.query, "options.query");
+    if (query !== undefined && streamId !== undefined) throw invalidArgument("options", "takes streamId or query, not both");
     const from = o.from;
     if (from !== undefined && from !== "end" && !(typeof from === "number" && Number.isSafeInteger(from) && from >= -1)) {
       throw invalidArgument("options.from", 'must be an integer >= -1 or "end"');
     }
     const start = from === "end" ? (streamId === undefined ? this.positions.lastPosition : this.streamVersion(streamId)) : ((from as number | undefined) ?? -1);
-    return new EventSubscription(this.reader, this.ctx.signal, streamId, start, () => this.ctx.isOpen()) as unknown as api.Subscription<E>;
+    const fetch =
+      streamId !== undefined
+        ? (after: number) => this.reader.readStream(streamId, { from: after + 1, count: ITERATE_BATCH, backward: false })
+        : query !== undefined
+          ? (after: number) => this.queryReader.read(query, after + 1, false, ITERATE_BATCH)
+          : (after: number) => this.reader.readAll({ from: after + 1, count: ITERATE_BATCH, backward: false });
+    const key = streamId === undefined ? (e: api.RecordedEvent) => e.position : (e: api.RecordedEvent) => e.version;
+    return new EventSubscription(this.ctx.signal, fetch, key, start, () => this.ctx.isOpen()) as unknown as api.Subscription<E>;
   }
 
   // ---- counts for stats ----------------------------------------------------
@@ -257,6 +283,7 @@ export class EventStore implements api.EventStore, LogStore {
   planCompaction(): void {
     this.table.loadAll();
     this.positions.loadAll();
+    this.queries.loadAll();
     this.compaction.plan();
   }
 
@@ -311,13 +338,19 @@ export class EventStore implements api.EventStore, LogStore {
   }
 
   checkpoint(area: ArrayAreaWriter): unknown {
-    return { streams: this.table.snapshot(area), positions: this.positions.snapshot(area), lastPosition: this.positions.lastPosition };
+    return { streams: this.table.snapshot(area), positions: this.positions.snapshot(area), lastPosition: this.positions.lastPosition, queries: this.queries.snapshot(area) };
   }
 
   restore(section: unknown, area: ArrayArea): void {
-    const s = section as { streams: Parameters<StreamTable["restore"]>[0]; positions: Parameters<PositionIndex["restore"]>[0]; lastPosition: number };
+    const s = section as {
+      streams: Parameters<StreamTable["restore"]>[0];
+      positions: Parameters<PositionIndex["restore"]>[0];
+      lastPosition: number;
+      queries: Parameters<QueryIndex["restore"]>[0];
+    };
     this.table.restore(s.streams, area, (entry, held) => rebuildStreamArrays(this.ctx.log, entry, held, entry.runSegments));
     this.positions.restore(s.positions, s.lastPosition, area, (segment) => rebuildSparsePositions(this.ctx.log, segment));
+    this.queries.restore(s.queries, area, (key) => rebuildPostingList(this.ctx.log, this.positions, key));
   }
 
   // ---- internals ----------------------------------------------------------
@@ -341,6 +374,21 @@ export class EventStore implements api.EventStore, LogStore {
     return undefined;
   }
 
+  /**
+   * Throws APPEND_CONDITION_FAILED when a condition fails, unless the call is a
+   * retry of one already stored (every event has an id and every stream holds
+   * them): then it returns the original results.
+   */
+  private checkConditions(conditions: CheckedCondition[], appends: { entry: StreamEntry; events: api.NewEvent[] }[]): Duplicate[] | undefined {
+    const conflict = findConflict(conditions, this.queryReader, this.inFlight);
+    if (conflict === undefined) return undefined;
+    if (appends.every((a) => a.events.every((e) => e.id !== undefined))) {
+      const stored = appends.map((a) => findDuplicate(a.entry, a.events, undefined, (loc) => this.reader.readEvent(loc)));
+      if (stored.every((d) => d !== undefined && d !== "partial")) return stored as Duplicate[];
+    }
+    throw conditionFailed(conflict, conditions.length, this.positions.lastPosition);
+  }
+
   /** Frames one stream's events into the pending batch and moves the writer's view. */
   private frameEvents(entry: StreamEntry, events: api.NewEvent[], endsGroup: boolean, rollbackMark: number, argument = "events"): StreamAppend {
     const commit = this.ctx.commit;
@@ -348,6 +396,8 @@ export class EventStore implements api.EventStore, LogStore {
     const firstVersion = entry.writerVersion + 1;
     const firstPosition = this.nextPosition;
     const idHashes: number[] = new Array(events.length);
+    const types: string[] = new Array(events.length);
+    let tags: (readonly string[] | undefined)[] | undefined;
     let ids: (string | undefined)[] | undefined;
     try {
       for (let i = 0; i < events.length; i++) {
@@ -355,6 +405,8 @@ export class EventStore implements api.EventStore, LogStore {
         if (e.id !== undefined) (ids ??= new Array(events.length))[i] = e.id;
         const id = e.id ?? randomUUID();
         idHashes[i] = idHash(id);
+        types[i] = e.type;
+        if (e.tags !== undefined && e.tags.length > 0) (tags ??= new Array(events.length))[i] = e.tags.slice();
         const flags = endsGroup && i === events.length - 1 ? FLAG_GROUP_END : 0;
         let bodyLength: number;
         try {
@@ -382,7 +434,7 @@ export class EventStore implements api.EventStore, LogStore {
       inFlight = { firstVersion, firstPosition, ids, committed: undefined! };
       (entry.inFlight ??= []).push(inFlight);
     }
-    return { entry, firstVersion, firstPosition, idHashes, priorState, inFlight };
+    return { entry, firstVersion, firstPosition, idHashes, types, tags, priorState, inFlight };
   }
 
   /** An append is one atomic group, and a group must fit in one segment. */
@@ -418,8 +470,9 @@ export class EventStore implements api.EventStore, LogStore {
 
   /** Hands the framed records to the group commit; indexes move when they are durable. */
   private submit<T>(plans: StreamAppend[], result: T): Promise<T> {
-    const write = new AppendWrite(plans, result, this.table, this.positions, this.ctx.signal);
+    const write = new AppendWrite(plans, result, this.table, this.positions, this.queries, this.inFlight, this.ctx.signal);
     for (const p of plans) if (p.inFlight !== undefined) p.inFlight.committed = write.committed;
+    this.inFlight.add(write);
     this.ctx.commit.submit(write);
     return write.committed;
   }
@@ -476,15 +529,4 @@ function wrongExpected(entry: StreamEntry, expected: api.ExpectedVersion): Seglo
 /** A duplicate answers once its original is committed (at once when it already is). */
 function settledDuplicate(d: Duplicate): Promise<api.AppendResult> {
   return d.committed === undefined ? Promise.resolve(d.result) : d.committed.then(() => d.result);
-}
-
-function lowerBound(sorted: string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -9,7 +9,6 @@
 import { ITERATE_BATCH } from "../../limits.js";
 import type { RecordedEvent, Subscription } from "../../types.js";
 import type { CommitSignal } from "../context.js";
-import type { EventReader } from "./event-reads.js";
 import type { CheckedRead } from "./validation.js";
 
 export function iterate(
@@ -42,9 +41,11 @@ export class EventSubscription implements Subscription {
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly reader: EventReader,
     private readonly signal: CommitSignal,
-    private readonly streamId: string | undefined,
+    /** The next batch after a position (or stream version): of the stream, of a query, or of all. */
+    private readonly fetch: (after: number) => RecordedEvent[],
+    /** What `checkpoint` counts: position, or version for a stream. */
+    private readonly key: (e: RecordedEvent) => number,
     /** The last position (or stream version) already seen; delivery starts after it. */
     private checkpoint: number,
     /** False once the database is closed: the subscription then ends. */
@@ -58,8 +59,7 @@ export class EventSubscription implements Subscription {
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
     while (!this.closed && this.isOpen()) {
-      const read: CheckedRead = { from: this.checkpoint + 1, count: ITERATE_BATCH, backward: false };
-      const batch = this.streamId === undefined ? this.reader.readAll(read) : this.reader.readStream(this.streamId, read);
+      const batch = this.fetch(this.checkpoint);
       if (batch.length === 0) {
         // Registered in the same turn as the read that found nothing: no commit slips between.
         await new Promise<void>((done) => {
@@ -71,7 +71,7 @@ export class EventSubscription implements Subscription {
       }
       for (const e of batch) {
         if (this.closed) return;
-        this.checkpoint = this.streamId === undefined ? e.position : e.version;
+        this.checkpoint = this.key(e);
         yield e;
       }
     }

@@ -1,0 +1,177 @@
+/**
+ * The event store's secondary indexes: for every event type, tag and stream
+ * category (the stream id before its first "-"), the locations of the events
+ * that have it, in log order.
+ *
+ * Owns: one posting list per key. A location is a packed (segment, offset)
+ * (log/location.ts); positions grow along the log and compaction keeps the
+ * order of what it keeps, so a list sorted by location is sorted by position,
+ * and lists merge and intersect on locations without reading a record.
+ * Moves with the committed view: an event enters its lists in the same
+ * synchronous step that enters it into the stream table and the position index
+ * (at commit, and at replay), so a reader never sees one without the other.
+ * Cleaned by compaction: a dropped record leaves every list; until then reads
+ * skip what truncation, deletion or retention hide, as readAll does.
+ * Checkpointed: each list is one array of the checkpoint's area, read the first
+ * time its key is used (or rebuilt by scanning the log when that read fails).
+ */
+import type { ArrayArea, ArrayAreaWriter } from "./array-area.js";
+import { GrowableFloat64 } from "./growable.js";
+
+/** The three kinds of key; a key is the kind's letter followed by the value. */
+export const enum IndexKind {
+  Type = "t",
+  Tag = "g",
+  Category = "c",
+}
+
+export function indexKey(kind: IndexKind, value: string): string {
+  return kind + value;
+}
+
+/** KurrentDB's category: the stream id before its first "-"; none when there is no "-" or it leads. */
+export function categoryOf(streamId: string): string | undefined {
+  const dash = streamId.indexOf("-");
+  return dash > 0 ? streamId.slice(0, dash) : undefined;
+}
+
+export class PostingList {
+  private list: GrowableFloat64 | undefined;
+  private deferred: { load(): Float64Array; rebuild(): Float64Array; length: number } | undefined;
+
+  constructor(list?: GrowableFloat64) {
+    this.list = list;
+  }
+
+  /** The sorted locations. */
+  get locations(): GrowableFloat64 {
+    if (this.list === undefined) {
+      const d = this.deferred!;
+      let loaded: Float64Array;
+      try {
+        loaded = d.load();
+      } catch {
+        // Derived data: the log holds the same facts.
+        loaded = d.rebuild();
+      }
+      this.deferred = undefined;
+      this.list = GrowableFloat64.over(loaded);
+    }
+    return this.list;
+  }
+
+  defer(load: () => Float64Array, rebuild: () => Float64Array, length: number): void {
+    this.list = undefined;
+    this.deferred = { load, rebuild, length };
+  }
+
+  /** Entries, without reading a deferred list. */
+  get length(): number {
+    return this.list?.length ?? this.deferred!.length;
+  }
+
+  add(location: number): void {
+    const l = this.locations;
+    // An event with the same tag twice is listed once.
+    if (l.length > 0 && l.get(l.length - 1) === location) return;
+    l.push(location);
+  }
+
+  /** First index whose location is >= `location`. */
+  lowerBound(location: number): number {
+    const l = this.locations;
+    let lo = 0;
+    let hi = l.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (l.get(mid) < location) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  has(location: number): boolean {
+    const i = this.lowerBound(location);
+    return i < this.locations.length && this.locations.get(i) === location;
+  }
+}
+
+/** [key, byte offset in the array area, element count] per list. */
+type QuerySnapshot = [string, number, number][];
+
+export class QueryIndex {
+  private readonly lists = new Map<string, PostingList>();
+
+  /** Enters one committed event into the lists of its type, its tags and its stream's category. */
+  add(type: string, tags: readonly string[] | undefined, category: string | undefined, location: number): void {
+    this.listFor(indexKey(IndexKind.Type, type)).add(location);
+    if (category !== undefined) this.listFor(indexKey(IndexKind.Category, category)).add(location);
+    if (tags !== undefined) for (const tag of tags) this.listFor(indexKey(IndexKind.Tag, tag)).add(location);
+  }
+
+  list(kind: IndexKind, value: string): PostingList | undefined {
+    return this.lists.get(indexKey(kind, value));
+  }
+
+  /** Distinct keys and list entries, for stats and the memory figures in docs/format.md. */
+  size(): { keys: number; entries: number } {
+    let entries = 0;
+    for (const posting of this.lists.values()) entries += posting.length;
+    return { keys: this.lists.size, entries };
+  }
+
+  /** After compaction rewrote `segment`: every list's locations there move (or go) as `map` says; order is kept. */
+  relocate(segmentStart: number, segmentEnd: number, map: (location: number) => number): void {
+    for (const [key, posting] of this.lists) {
+      const l = posting.locations;
+      const from = posting.lowerBound(segmentStart);
+      const to = posting.lowerBound(segmentEnd);
+      if (from === to) continue;
+      let write = from;
+      for (let read = from; read < to; read++) {
+        const moved = map(l.data[read]!);
+        if (moved >= 0) l.data[write++] = moved;
+      }
+      if (write === to) continue;
+      l.data.copyWithin(write, to, l.length);
+      l.length -= to - write;
+      if (l.length === 0) this.lists.delete(key);
+    }
+  }
+
+  snapshot(area: ArrayAreaWriter): QuerySnapshot {
+    const out: QuerySnapshot = [];
+    for (const [key, posting] of this.lists) {
+      const l = posting.locations;
+      out.push([key, area.add(l.data, l.length), l.length]);
+    }
+    return out;
+  }
+
+  /** Every list stays in the checkpoint until first used; `rebuild` makes one from the log when its read fails. */
+  restore(snapshot: QuerySnapshot, area: ArrayArea, rebuild: (key: string) => Float64Array): void {
+    for (const [key, at, length] of snapshot) {
+      const posting = new PostingList();
+      posting.defer(
+        () => area.f64(at, length),
+        () => rebuild(key),
+        length,
+      );
+      this.lists.set(key, posting);
+    }
+  }
+
+  /** Reads every list still deferred to the checkpoint (before compaction rewrites anything). */
+  loadAll(): void {
+    for (const posting of this.lists.values()) void posting.locations;
+  }
+
+  private listFor(key: string): PostingList {
+    let posting = this.lists.get(key);
+    if (posting === undefined) {
+      posting = new PostingList(new GrowableFloat64(2));
+      this.lists.set(key, posting);
+    }
+    return posting;
+  }
+}
