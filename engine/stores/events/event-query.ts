@@ -181,7 +181,7 @@ class ListSource implements Source {
   }
 
   peek(): number {
-    return this.i === this.end ? -1 : this.posting.locations.data[this.i]!;
+    return this.i === this.end ? -1 : this.posting.at(this.i);
   }
 
   next(): void {

@@ -5,7 +5,7 @@
  * order, as a sequential model says; a retry with stored ids gets the original
  * result; a failure writes nothing.
  */
-import { open, SeglogError, type AppendCondition, type Database, type EventQuery, type NewEvent } from "../../../engine/index.js";
+import { open, SeglogError, type AppendCondition, type Database, type EventQuery, type NewEvent, type OpenOptions } from "../../../engine/index.js";
 import { useDatabases } from "../../contract/event-store.contract.js";
 import { prng, testSeed } from "../../support/child.js";
 import { drawSize, patternBytes } from "../../support/size-classes.js";
@@ -14,11 +14,14 @@ const h = useDatabases({ open });
 
 const username = (name: string): EventQuery => ({ items: [{ types: ["NameClaimed"], tags: [`name:${name}`] }] });
 
-async function failure(p: Promise<unknown>): Promise<SeglogError> {
+/** The error of a call expected to fail, its condition fields readable whatever its code. */
+type ConditionError = SeglogError & { position?: number; after?: number; conditionIndex?: number };
+
+async function failure(p: Promise<unknown>): Promise<ConditionError> {
   try {
     await p;
   } catch (err) {
-    return err as SeglogError;
+    return err as ConditionError;
   }
   throw new Error("expected the call to fail");
 }
@@ -117,9 +120,9 @@ describe("append conditions", () => {
     expect(db.events.listStreams()).toEqual([]);
   });
 
-  describe.each([
-    ["sync", { durability: "sync" as const }],
-    ["buffered, small segments", { durability: "buffered" as const, segmentBytes: 96 * 1024, maxRecordBytes: 40 * 1024 }],
+  describe.each<[string, OpenOptions]>([
+    ["sync", { durability: "sync" }],
+    ["buffered, small segments", { durability: "buffered", segmentBytes: 96 * 1024, maxRecordBytes: 40 * 1024 }],
   ])("racing conditional appends (%s)", (_name, options) => {
     it("hundreds in flight, of every size class, with conflicting conditions, bad calls and retries among them: the model in call order decides each, and the log holds exactly the winners", async () => {
       const random = prng(testSeed());
