@@ -61,6 +61,20 @@ function readAcks(ackFiles: string[]): Ack[] {
 async function checkDatabase(db: Database, acks: Ack[]): Promise<{ events: number }> {
   const all = await db.events.readAll();
 
+  // The query index after the kill (checkpoint of an earlier round + replay of the
+  // rest) holds exactly the events the log holds: none that the kill took, none missing.
+  const categories = [...new Set(all.map((e) => e.streamId.slice(0, e.streamId.indexOf("-"))))];
+  const queries: [Parameters<Database["events"]["query"]>[0], (e: Recorded) => boolean][] = [
+    ...["w0", "w1", "w2", "single", "many"].map((tag): [Parameters<Database["events"]["query"]>[0], (e: Recorded) => boolean] => [{ items: [{ tags: [tag] }] }, (e) => e.tags.includes(tag)]),
+    [{ items: [{ types: ["Moved"], tags: ["w1"] }] }, (e) => e.type === "Moved" && e.tags.includes("w1")],
+    ...categories.map((c): [Parameters<Database["events"]["query"]>[0], (e: Recorded) => boolean] => [{ items: [{ categories: [c] }] }, (e) => e.streamId.startsWith(`${c}-`)]),
+  ];
+  for (const [query, matches] of queries) {
+    const expected = all.filter(matches).map((e) => e.position);
+    const got = (await db.events.query(query)).map((e) => e.position);
+    if (!isDeepStrictEqual(got, expected)) fail(`query ${JSON.stringify(query)} returned ${got.length} events, the log holds ${expected.length}`);
+  }
+
   // Positions strictly increasing across the whole log.
   for (let i = 1; i < all.length; i++) {
     if (!(all[i]!.position > all[i - 1]!.position)) fail(`readAll positions not increasing at index ${i}: ${all[i - 1]!.position} then ${all[i]!.position}`);

@@ -12,7 +12,10 @@
  * caller retries, never the reverse.
  */
 import { invalidArgument, SeglogError } from "../../errors.js";
+import type { StreamEntry } from "../../index/stream-table.js";
+import type { NewEvent, RecordedEvent } from "../../types.js";
 import type { StreamAppend } from "./append-write.js";
+import { findDuplicate, type Duplicate } from "./idempotency.js";
 import { checkQuery, matchesQuery, type CheckedQuery, type QueryReader } from "./event-query.js";
 import { isPlainObject } from "./validation.js";
 
@@ -69,13 +72,13 @@ function firstIn(plan: StreamAppend, query: CheckedQuery, after: number): number
   return -1;
 }
 
-export interface Conflict {
+interface Conflict {
   position: number;
   conditionIndex: number;
 }
 
 /** The first condition that fails, with the first position that fails it; undefined when all hold. */
-export function findConflict(conditions: CheckedCondition[], committed: QueryReader, inFlight: InFlightAppends): Conflict | undefined {
+function findConflict(conditions: CheckedCondition[], committed: QueryReader, inFlight: InFlightAppends): Conflict | undefined {
   for (let i = 0; i < conditions.length; i++) {
     const { query, after } = conditions[i]!;
     let position = committed.firstMatchAfter(query, after);
@@ -86,11 +89,33 @@ export function findConflict(conditions: CheckedCondition[], committed: QueryRea
   return undefined;
 }
 
-export function conditionFailed(conflict: Conflict, conditions: number, lastCommitted: number): SeglogError {
+function conditionFailed(conflict: Conflict, conditions: number, lastCommitted: number): SeglogError {
   const which = conditions > 1 ? ` ${conflict.conditionIndex}` : "";
   return new SeglogError(
     "APPEND_CONDITION_FAILED",
     `append condition${which} failed: an event matching it exists at position ${conflict.position}; read again up to position ${lastCommitted} and decide again`,
     { position: conflict.position, after: lastCommitted, conditionIndex: conditions > 1 ? conflict.conditionIndex : undefined },
   );
+}
+
+/**
+ * Throws APPEND_CONDITION_FAILED when a condition fails, unless the call is a
+ * retry of one already stored (every event has an id and every stream holds
+ * them): then it returns the original results. Undefined when all hold.
+ */
+export function checkAppendConditions(
+  conditions: CheckedCondition[],
+  appends: { entry: StreamEntry; events: NewEvent[] }[],
+  committed: QueryReader,
+  inFlight: InFlightAppends,
+  readEvent: (location: number) => RecordedEvent,
+  lastCommitted: number,
+): Duplicate[] | undefined {
+  const conflict = findConflict(conditions, committed, inFlight);
+  if (conflict === undefined) return undefined;
+  if (appends.every((a) => a.events.every((e) => e.id !== undefined))) {
+    const stored = appends.map((a) => findDuplicate(a.entry, a.events, undefined, readEvent));
+    if (stored.every((d) => d !== undefined && d !== "partial")) return stored as Duplicate[];
+  }
+  throw conditionFailed(conflict, conditions.length, lastCommitted);
 }

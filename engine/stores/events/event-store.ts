@@ -28,9 +28,8 @@ import { EventReader } from "./event-reads.js";
 import { findDuplicate, type Duplicate } from "./idempotency.js";
 import { AppendWrite, resultOf, settleInFlight, type StreamAppend } from "./append-write.js";
 import { writeTooLarge } from "../../log/group-commit.js";
-import { ITERATE_BATCH } from "../../limits.js";
-import { EventSubscription, iterate } from "./subscription.js";
-import { checkConditions, conditionFailed, findConflict, InFlightAppends, type CheckedCondition } from "./append-condition.js";
+import { iterate, subscription } from "./subscription.js";
+import { checkAppendConditions, checkConditions, InFlightAppends, type CheckedCondition } from "./append-condition.js";
 import { checkQuery, checkQueryOptions, QueryReader } from "./event-query.js";
 import { listStreams } from "./stream-listing.js";
 import {
@@ -258,14 +257,7 @@ export class EventStore implements api.EventStore, LogStore {
       throw invalidArgument("options.from", 'must be an integer >= -1 or "end"');
     }
     const start = from === "end" ? (streamId === undefined ? this.positions.lastPosition : this.streamVersion(streamId)) : ((from as number | undefined) ?? -1);
-    const fetch =
-      streamId !== undefined
-        ? (after: number) => this.reader.readStream(streamId, { from: after + 1, count: ITERATE_BATCH, backward: false })
-        : query !== undefined
-          ? (after: number) => this.queryReader.read(query, after + 1, false, ITERATE_BATCH)
-          : (after: number) => this.reader.readAll({ from: after + 1, count: ITERATE_BATCH, backward: false });
-    const key = streamId === undefined ? (e: api.RecordedEvent) => e.position : (e: api.RecordedEvent) => e.version;
-    return new EventSubscription(this.ctx.signal, fetch, key, start, () => this.ctx.isOpen()) as unknown as api.Subscription<E>;
+    return subscription(this.reader, this.queryReader, this.ctx, streamId, query, start) as unknown as api.Subscription<E>;
   }
 
   // ---- counts for stats ----------------------------------------------------
@@ -374,19 +366,9 @@ export class EventStore implements api.EventStore, LogStore {
     return undefined;
   }
 
-  /**
-   * Throws APPEND_CONDITION_FAILED when a condition fails, unless the call is a
-   * retry of one already stored (every event has an id and every stream holds
-   * them): then it returns the original results.
-   */
+  /** APPEND_CONDITION_FAILED, or the original results of a retry; undefined when every condition holds. */
   private checkConditions(conditions: CheckedCondition[], appends: { entry: StreamEntry; events: api.NewEvent[] }[]): Duplicate[] | undefined {
-    const conflict = findConflict(conditions, this.queryReader, this.inFlight);
-    if (conflict === undefined) return undefined;
-    if (appends.every((a) => a.events.every((e) => e.id !== undefined))) {
-      const stored = appends.map((a) => findDuplicate(a.entry, a.events, undefined, (loc) => this.reader.readEvent(loc)));
-      if (stored.every((d) => d !== undefined && d !== "partial")) return stored as Duplicate[];
-    }
-    throw conditionFailed(conflict, conditions.length, this.positions.lastPosition);
+    return checkAppendConditions(conditions, appends, this.queryReader, this.inFlight, (loc) => this.reader.readEvent(loc), this.positions.lastPosition);
   }
 
   /** Frames one stream's events into the pending batch and moves the writer's view. */

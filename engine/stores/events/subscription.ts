@@ -9,6 +9,8 @@
 import { ITERATE_BATCH } from "../../limits.js";
 import type { RecordedEvent, Subscription } from "../../types.js";
 import type { CommitSignal } from "../context.js";
+import type { EventReader } from "./event-reads.js";
+import type { CheckedQuery, QueryReader } from "./event-query.js";
 import type { CheckedRead } from "./validation.js";
 
 export function iterate(
@@ -34,6 +36,25 @@ export function iterate(
       }
     },
   };
+}
+
+/** A subscription to one stream (by version), to the events of a query, or to all (by position), after `start`. */
+export function subscription(
+  reader: EventReader,
+  queries: QueryReader,
+  ctx: { signal: CommitSignal; isOpen(): boolean },
+  streamId: string | undefined,
+  query: CheckedQuery | undefined,
+  start: number,
+): EventSubscription {
+  const fetch =
+    streamId !== undefined
+      ? (after: number) => reader.readStream(streamId, { from: after + 1, count: ITERATE_BATCH, backward: false })
+      : query !== undefined
+        ? (after: number) => queries.read(query, after + 1, false, ITERATE_BATCH)
+        : (after: number) => reader.readAll({ from: after + 1, count: ITERATE_BATCH, backward: false });
+  const key = streamId === undefined ? (e: RecordedEvent) => e.position : (e: RecordedEvent) => e.version;
+  return new EventSubscription(ctx.signal, fetch, key, start, () => ctx.isOpen());
 }
 
 export class EventSubscription implements Subscription {
