@@ -38,7 +38,7 @@ export function categoryOf(streamId: string): string | undefined {
 /**
  * One key's locations, ascending. Most tags name one entity and hold a single
  * event, so a list of one keeps its location in a field: an array per key
- * would cost ~400 bytes for every distinct tag, a field ~190 (measured at 1M).
+ * would cost ~400 bytes for every distinct tag, a field ~150 (measured at 1M).
  */
 export class PostingList {
   private one = NaN;
@@ -145,41 +145,58 @@ export class PostingList {
 type QuerySnapshot = [string, number, number][];
 
 export class QueryIndex {
-  private readonly lists = new Map<string, PostingList>();
+  // One map per kind, keyed by the plain value: the append path looks up a
+  // type and a category per event, and a prefixed key would be a new string each time.
+  private readonly kinds = new Map<IndexKind, Map<string, PostingList>>([
+    [IndexKind.Type, new Map()],
+    [IndexKind.Tag, new Map()],
+    [IndexKind.Category, new Map()],
+  ]);
+  private readonly types = this.kinds.get(IndexKind.Type)!;
+  private readonly tags = this.kinds.get(IndexKind.Tag)!;
+  private readonly categories = this.kinds.get(IndexKind.Category)!;
 
   /** Enters one committed event into the lists of its type, its tags and its stream's category. */
   add(type: string, tags: readonly string[] | undefined, category: string | undefined, location: number): void {
-    this.listFor(indexKey(IndexKind.Type, type)).add(location);
-    if (category !== undefined) this.listFor(indexKey(IndexKind.Category, category)).add(location);
-    if (tags !== undefined) for (const tag of tags) this.listFor(indexKey(IndexKind.Tag, tag)).add(location);
+    listIn(this.types, type).add(location);
+    if (category !== undefined) listIn(this.categories, category).add(location);
+    if (tags !== undefined) for (const tag of tags) listIn(this.tags, tag).add(location);
   }
 
   list(kind: IndexKind, value: string): PostingList | undefined {
-    return this.lists.get(indexKey(kind, value));
+    return this.kinds.get(kind)!.get(value);
   }
 
   /** Distinct keys and list entries, for stats and the memory figures in docs/format.md. */
   size(): { keys: number; entries: number } {
+    let keys = 0;
     let entries = 0;
-    for (const posting of this.lists.values()) entries += posting.length;
-    return { keys: this.lists.size, entries };
+    for (const lists of this.kinds.values()) {
+      keys += lists.size;
+      for (const posting of lists.values()) entries += posting.length;
+    }
+    return { keys, entries };
   }
 
-  /** After compaction rewrote `segment`: every list's locations there move (or go) as `map` says; order is kept. */
+  /** After compaction rewrote a segment: every list's locations there move (or go) as `map` says; order is kept. */
   relocate(segmentStart: number, segmentEnd: number, map: (location: number) => number): void {
-    for (const [key, posting] of this.lists) {
-      const from = posting.lowerBound(segmentStart);
-      const to = posting.lowerBound(segmentEnd);
-      if (from === to) continue;
-      if (posting.remap(from, to, map) === 0) this.lists.delete(key);
+    for (const lists of this.kinds.values()) {
+      for (const [value, posting] of lists) {
+        const from = posting.lowerBound(segmentStart);
+        const to = posting.lowerBound(segmentEnd);
+        if (from === to) continue;
+        if (posting.remap(from, to, map) === 0) lists.delete(value);
+      }
     }
   }
 
   snapshot(area: ArrayAreaWriter): QuerySnapshot {
     const out: QuerySnapshot = [];
-    for (const [key, posting] of this.lists) {
-      const locations = posting.toArray();
-      out.push([key, area.add(locations, locations.length), locations.length]);
+    for (const [kind, lists] of this.kinds) {
+      for (const [value, posting] of lists) {
+        const locations = posting.toArray();
+        out.push([indexKey(kind, value), area.add(locations, locations.length), locations.length]);
+      }
     }
     return out;
   }
@@ -187,27 +204,29 @@ export class QueryIndex {
   /** Every list stays in the checkpoint until first used; `rebuild` makes one from the log when its read fails. */
   restore(snapshot: QuerySnapshot, area: ArrayArea, rebuild: (key: string) => Float64Array): void {
     for (const [key, at, length] of snapshot) {
+      const lists = this.kinds.get(key.charAt(0) as IndexKind);
+      if (lists === undefined) continue;
       const posting = new PostingList();
       posting.defer(
         () => area.f64(at, length),
         () => rebuild(key),
         length,
       );
-      this.lists.set(key, posting);
+      lists.set(key.slice(1), posting);
     }
   }
 
   /** Reads every list still deferred to the checkpoint (before compaction rewrites anything). */
   loadAll(): void {
-    for (const posting of this.lists.values()) if (posting.length > 0) posting.at(0);
+    for (const lists of this.kinds.values()) for (const posting of lists.values()) if (posting.length > 0) posting.at(0);
   }
+}
 
-  private listFor(key: string): PostingList {
-    let posting = this.lists.get(key);
-    if (posting === undefined) {
-      posting = new PostingList();
-      this.lists.set(key, posting);
-    }
-    return posting;
+function listIn(lists: Map<string, PostingList>, value: string): PostingList {
+  let posting = lists.get(value);
+  if (posting === undefined) {
+    posting = new PostingList();
+    lists.set(value, posting);
   }
+  return posting;
 }
