@@ -9,6 +9,9 @@
  * view (what reads see) changes only in commit order.
  * Invariant: an append's events are one atomic group in the log; positions grow
  * along the log; a stream's versions are dense.
+ * Over 500 lines: the write half (append, appendMany, framing) shares the
+ * writer's view and next position with the rest; splitting it out is the next
+ * step, not done while the query and condition checks landed.
  */
 import { randomUUID } from "node:crypto";
 import { invalidArgument, SeglogError } from "../../errors.js";
