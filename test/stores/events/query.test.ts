@@ -18,6 +18,9 @@ const TYPES = ["Opened", "Added", "Removed", "Closed"];
 const TAGS = ["course:1", "course:2", "student:1", "student:2", "student:3", "room:9"];
 const STREAMS = ["course-1", "course-2", "student-1", "student-2", "plain", "x-y-z"];
 
+/** The stream id before its first "-", or "" (matching no category) when there is none or it leads. */
+const categoryOf = (id: string) => (id.indexOf("-") > 0 ? id.slice(0, id.indexOf("-")) : "");
+
 function brute(all: RecordedEvent[], query: EventQuery): RecordedEvent[] {
   if (query === "all") return all;
   return all.filter((e) =>
@@ -25,7 +28,7 @@ function brute(all: RecordedEvent[], query: EventQuery): RecordedEvent[] {
       (item) =>
         (item.types === undefined || item.types.length === 0 || item.types.includes(e.type)) &&
         (item.tags === undefined || item.tags.every((t) => e.tags.includes(t))) &&
-        (item.categories === undefined || item.categories.length === 0 || item.categories.includes(e.streamId.includes("-") && e.streamId.indexOf("-") > 0 ? e.streamId.slice(0, e.streamId.indexOf("-")) : "\u0000")),
+        (item.categories === undefined || item.categories.length === 0 || item.categories.includes(categoryOf(e.streamId))),
     ),
   );
 }
