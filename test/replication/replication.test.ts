@@ -17,6 +17,7 @@ import { replicate, restore, type Replication } from "../../engine/integrations/
 import { REPO_ROOT } from "../support/child.js";
 import { makeTempDir, removeTempDir } from "../support/temp-dir.js";
 import { until } from "../support/until.js";
+import { HeldSyncFileSystem } from "../support/held-sync-file-system.js";
 
 const LONG = 240_000;
 
@@ -303,14 +304,34 @@ describe("seglog/replication", () => {
       const closed = await Promise.race([r.close().then(() => "closed"), new Promise((done) => setTimeout(() => done("still waiting after 10 s"), 10_000))]);
       expect(closed).toBe("closed");
     }
+    // Appends whose commit lands after close() finished (their fsync held until then) still settle.
+    {
+      const fs = new HeldSyncFileSystem();
+      const db = await openDb(dir("commit-after-close"), { fileSystem: fs });
+      const r = await start(db, freshStream(), { ack: "replicated" });
+      fs.hold();
+      const pending = [0, 1].map((i) =>
+        db.events.append("late", [{ type: "T", data: i }]).then(
+          () => "resolved",
+          (err: { code?: string }) => err.code,
+        ),
+      );
+      await until(() => fs.heldSyncs > 0, 10_000, "the appends' fsync to begin");
+      await r.close();
+      fs.release();
+      const outcome = await Promise.race([Promise.all(pending), new Promise((done) => setTimeout(() => done("still waiting after 10 s"), 10_000))]);
+      expect(outcome).toEqual(["NOT_REPLICATED", "NOT_REPLICATED"]);
+      expect(await db.events.readStream("late")).toHaveLength(2);
+    }
     for (let round = 0; round < 5; round++) {
       const stream = freshStream();
       const db = await openDb(dir(`closing-${round}`));
       const r = await start(db, stream, { ack: "replicated" });
       const appends = Array.from({ length: 200 }, (_, i) => db.events.append(`c${i % 7}`, [{ id: `c-${i}`, type: "T", data: i }]));
+      const outcomes = Promise.allSettled(appends);
       await new Promise((done) => setTimeout(done, round * 3));
       await r.close();
-      const settled = await Promise.allSettled(appends);
+      const settled = await outcomes;
       for (const s of settled) if (s.status === "rejected") expect(s.reason).toMatchObject({ name: "SeglogError", code: "NOT_REPLICATED" });
       expect(await db.events.readAll()).toHaveLength(200);
       expect(r.status().state).toBe("closed");

@@ -189,6 +189,8 @@ export class Replicator implements Replication {
     const active = this.host.log.active;
     const target = { segment: active.number, offset: active.committedEnd };
     if (this.reached(target)) return Promise.resolve();
+    // A write whose commit lands after close() began asks too (it took the hook before): no round will come to release it.
+    if (this.closed) return Promise.reject(new SeglogError("NOT_REPLICATED", "replication was closed before JetStream acknowledged this write (it is stored and durable locally)"));
     if (this.state === "stopped") return Promise.reject(new SeglogError("NOT_REPLICATED", `stored and durable locally, but replication has stopped: ${this.lastError}`));
     return new Promise((done, fail) => {
       this.waiters.push({ ...target, done, fail });
