@@ -78,13 +78,29 @@ export class PostingList {
     }
   }
 
-  /** First index whose location is >= `location`. */
-  lowerBound(location: number): number {
-    let lo = 0;
-    let hi = this.length;
+  /**
+   * First index whose location is >= `location`, searching from index `hint`
+   * on (every index before it must hold a smaller location): a gallop from the
+   * hint, then a binary search, so that a reader walking forward pays for the
+   * distance it moves, not for the list's length.
+   */
+  lowerBound(location: number, hint = 0): number {
+    this.load();
+    const data = this.list?.data;
+    const length = this.length;
+    if (data === undefined) return length === 1 && this.one < location ? 1 : 0;
+    let lo = hint;
+    let step = 1;
+    let hi = lo;
+    while (hi < length && data[hi]! < location) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    if (hi > length) hi = length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.at(mid) < location) lo = mid + 1;
+      if (data[mid]! < location) lo = mid + 1;
       else hi = mid;
     }
     return lo;

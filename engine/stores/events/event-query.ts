@@ -13,6 +13,7 @@
 import { invalidArgument } from "../../errors.js";
 import type { PositionIndex } from "../../index/position-index.js";
 import { categoryOf, IndexKind, type PostingList, type QueryIndex } from "../../index/query-index.js";
+import type { StreamEntry, StreamTable } from "../../index/stream-table.js";
 import { packLocation } from "../../log/location.js";
 import type { QueryItem, RecordedEvent } from "../../types.js";
 import type { EventReader } from "./event-reads.js";
@@ -79,6 +80,7 @@ export function matchesQuery(query: CheckedQuery, type: string, tags: readonly s
 export class QueryReader {
   constructor(
     private readonly index: QueryIndex,
+    private readonly table: StreamTable,
     private readonly positions: PositionIndex,
     private readonly reader: EventReader,
     private readonly clock: () => number,
@@ -96,11 +98,14 @@ export class QueryReader {
       backward,
     );
     const now = this.clock();
+    // Consecutive matches are often of one stream (every seglog/dcb event is in one): its entry is looked up once.
+    let entry: StreamEntry | undefined;
     for (let location = source.peek(); location >= 0 && out.length < limit; source.next(), location = source.peek()) {
       const e = this.reader.readEvent(location);
       // The bound is a sparse-index entry: a few events before (after) `from` can lie inside it.
       if (from !== undefined && (backward ? e.position > from : e.position < from)) continue;
-      if (this.reader.isVisible(e, now)) out.push(e);
+      if (entry?.id !== e.streamId) entry = this.table.get(e.streamId);
+      if (this.reader.isVisibleIn(entry, e, now)) out.push(e);
     }
     return out;
   }
@@ -136,24 +141,22 @@ export class QueryReader {
     const categories = lists(IndexKind.Category, item.categories);
     // A constraint none of whose values was ever seen matches nothing.
     if (types?.length === 0 || categories?.length === 0) return undefined;
-    const checks: ((location: number) => boolean)[] = [];
-    if (types !== undefined) checks.push((l) => types.some((t) => t.has(l)));
-    if (categories !== undefined) checks.push((l) => categories.some((c) => c.has(l)));
     let driver: Source;
+    const checks: Membership[] = [];
     if (item.tags !== undefined) {
       const tags = lists(IndexKind.Tag, item.tags)!;
       if (tags.length < item.tags.length) return undefined;
       tags.sort((a, b) => a.length - b.length);
       driver = new ListSource(tags[0]!, bound, backward);
-      for (const other of tags.slice(1)) checks.push((l) => other.has(l));
+      for (const other of tags.slice(1)) checks.push(new Membership([other], backward));
+      if (types !== undefined) checks.push(new Membership(types, backward));
     } else if (types !== undefined) {
       driver = union(types.map((t) => new ListSource(t, bound, backward)), backward);
-      checks.shift();
     } else {
       driver = union(categories!.map((c) => new ListSource(c, bound, backward)), backward);
-      checks.pop();
     }
-    return checks.length === 0 ? driver : new FilteredSource(driver, (l) => checks.every((check) => check(l)));
+    if (categories !== undefined && (item.tags !== undefined || types !== undefined)) checks.push(new Membership(categories, backward));
+    return checks.length === 0 ? driver : new FilteredSource(driver, checks);
   }
 }
 
@@ -189,10 +192,36 @@ class ListSource implements Source {
   }
 }
 
+/**
+ * Whether a location is in any of some lists. Walking forward, each list keeps
+ * where the last answer was found and searches on from there (locations asked
+ * only grow), so a check costs the distance moved in that list.
+ */
+class Membership {
+  private readonly hints: number[];
+
+  constructor(
+    private readonly lists: PostingList[],
+    private readonly backward: boolean,
+  ) {
+    this.hints = lists.map(() => 0);
+  }
+
+  contains(location: number): boolean {
+    for (let k = 0; k < this.lists.length; k++) {
+      const list = this.lists[k]!;
+      const i = list.lowerBound(location, this.backward ? 0 : this.hints[k]);
+      if (!this.backward) this.hints[k] = i;
+      if (i < list.length && list.at(i) === location) return true;
+    }
+    return false;
+  }
+}
+
 class FilteredSource implements Source {
   constructor(
     private readonly inner: Source,
-    private readonly accept: (location: number) => boolean,
+    private readonly checks: Membership[],
   ) {
     this.skip();
   }
@@ -206,8 +235,13 @@ class FilteredSource implements Source {
     this.skip();
   }
 
+  private accepts(location: number): boolean {
+    for (const check of this.checks) if (!check.contains(location)) return false;
+    return true;
+  }
+
   private skip(): void {
-    for (let l = this.inner.peek(); l >= 0 && !this.accept(l); l = this.inner.peek()) this.inner.next();
+    for (let l = this.inner.peek(); l >= 0 && !this.accepts(l); l = this.inner.peek()) this.inner.next();
   }
 }
 

@@ -63,7 +63,11 @@ export class EventReader {
 
   /** Whether the event would be returned by readStream right now. */
   isVisible(e: RecordedEvent, now: number): boolean {
-    const entry = this.table.get(e.streamId);
+    return this.isVisibleIn(this.table.get(e.streamId), e, now);
+  }
+
+  /** The same, given the event's stream entry (a caller reading many events of one stream looks it up once). */
+  isVisibleIn(entry: StreamEntry | undefined, e: RecordedEvent, now: number): boolean {
     if (entry === undefined || entry.state !== StreamState.Live) return false;
     if (e.version < entry.readableFrom || e.version > entry.version) return false;
     return entry.maxAgeMs < 0 || e.timestamp >= now - entry.maxAgeMs;

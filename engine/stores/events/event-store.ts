@@ -60,7 +60,7 @@ export class EventStore implements api.EventStore, LogStore {
 
   constructor(private readonly ctx: StoreContext) {
     this.reader = new EventReader(ctx.log, this.table, this.positions, ctx.clock);
-    this.queryReader = new QueryReader(this.queries, this.positions, this.reader, ctx.clock);
+    this.queryReader = new QueryReader(this.queries, this.table, this.positions, this.reader, ctx.clock);
     this.compaction = new EventCompaction(this.table, this.positions, this.queries, this.reader, ctx.log, ctx.clock);
     this.recovery = new EventRecovery(this.table, this.positions, this.queries);
   }
