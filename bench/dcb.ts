@@ -24,6 +24,7 @@
 import { Query, Tags, type DcbEvent, type EventStore } from "@dcb-es/event-store";
 import { PostgresEventStore } from "@dcb-es/event-store-postgres";
 import pg from "pg";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -249,10 +250,12 @@ async function nativeReads(): Promise<ReadResult[]> {
 function indexMemory(): { mbPerMillionEvents: number | undefined; bytesPerDistinctKey: number | undefined; note: string } {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) return { mbPerMillionEvents: undefined, bytesPerDistinctKey: undefined, note: "index memory not measured (run with node --expose-gc)" };
+  // The lists are Float64Arrays: their bytes are array buffers, outside heapUsed.
   const heap = (): number => {
     gc();
     gc();
-    return process.memoryUsage().heapUsed;
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
   };
   // Each index is kept in `held` until its own measurement is taken, then let go.
   const held: QueryIndex[] = [new QueryIndex()];
@@ -273,6 +276,11 @@ function indexMemory(): { mbPerMillionEvents: number | undefined; bytesPerDistin
     bytesPerDistinctKey: bytes,
     note: `query index memory: ${mb} MB per million events (a type, a category and one shared tag each), ${bytes} B per distinct tag (a tag of one event, its string included)`,
   };
+}
+
+function commit(): string {
+  const r = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "unknown";
 }
 
 function median(xs: number[]): number {
@@ -305,7 +313,7 @@ function render(): string {
     "durability \"sync\": group commit, one fdatasync per batch) and on @dcb-es/event-store-postgres 7.0.1 (its defaults: advisory",
     `locks, a pool of 64 connections), both in this one process, one after the other; ${SECONDS} s per append run after a warm-up.`,
     `PostgreSQL: ${postgresNote}`,
-    `Node ${process.version}, ${cpus().length} CPUs (the database server shares them).`,
+    `Node ${process.version}, ${cpus().length} CPUs (the database server shares them), commit ${commit()}, ${new Date().toISOString().slice(0, 10)}.`,
     "",
     "Conditional appends: one event per append, tagged with a username never used before, on the condition that no",
     "`UsernameClaimed` event with that tag exists (no `after`: dcb.events' unique-username rule). None conflicts; each is",
@@ -317,8 +325,8 @@ function render(): string {
     "",
     `seglog ÷ PostgreSQL, conditional appends/s: 1 writer ${appendRatio(1)}, 64 writers ${appendRatio(64)} (target ≥ 10×).`,
     "",
-    `Tag reads: ${int(READ_EVENTS)} events over ${TAGS} course tags (each event also has a tag of its own), appended 1,000 per call;`,
-    `then every course's events read in order, ${READ_PASSES} passes, the median. The last two rows hold the same events`,
+    `Tag reads: ${int(READ_EVENTS)} events over ${int(TAGS)} course tags (each event also has a tag of its own), appended 1,000 per call;`,
+    `then every course's events read in order, ${READ_PASSES} passes, the median. The last three rows hold the same events`,
     "in seglog as 1,000 streams (one per course), read with seglog's own API as streams, by tag, and by type and tag (each",
     "pass in another order of the three).",
     "",
