@@ -29,6 +29,15 @@ class NodeFileHandle implements FileHandle {
     }
   }
 
+  async writeAsync(buffer: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+    while (length > 0) {
+      const n = await new Promise<number>((done, fail) => fs.write(this.fd, buffer, offset, length, position, (err, written) => (err ? fail(err) : done(written))));
+      offset += n;
+      length -= n;
+      position += n;
+    }
+  }
+
   size(): number {
     return fs.fstatSync(this.fd).size;
   }

@@ -46,6 +46,16 @@ const FOLLOW_WINDOW_HOPS = 16;
 
 const INITIAL_BATCH_BYTES = 64 * 1024;
 
+/**
+ * A lone write up to this size is fsynced on the calling thread (cheaper than
+ * the thread-pool hop); a larger one on a worker: flushing 8 MiB on the main
+ * thread held the event loop ~8 ms, and every other client with it.
+ */
+export const BLOCKING_SYNC_MAX_BYTES = 256 * 1024;
+
+/** A batch from this size on is written on a worker thread (Log.writeAsync), not with writeSync. */
+export const ASYNC_WRITE_MIN_BYTES = 1024 * 1024;
+
 /** A batch buffer larger than this is dropped after its flush rather than kept for reuse. */
 const REUSE_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -338,6 +348,12 @@ export class GroupCommit {
   }
 
   private writeOut(batch: Batch): Promise<void> | undefined {
+    if (batch.length >= ASYNC_WRITE_MIN_BYTES) {
+      return this.log.writeAsync(batch.buf, batch.length).then(
+        (location) => this.written(batch, location),
+        (err: unknown) => this.rejectAll(batch, err),
+      );
+    }
     let location: number;
     try {
       location = this.log.write(batch.buf, batch.length);
@@ -345,14 +361,20 @@ export class GroupCommit {
       this.rejectAll(batch, err);
       return undefined;
     }
+    return this.written(batch, location);
+  }
+
+  /** After the batch's write: fsync when sync, then commit. */
+  private written(batch: Batch, location: number): Promise<void> | undefined {
     this.dirtySinceSync = true;
     if (this.durability === "sync") {
       this.dirtySinceSync = false;
-      // A lone write with nobody queued behind it: flush on this thread, the
-      // thread-pool round trip would cost as much as the fsync. Any company
+      // A lone small write with nobody queued behind it: flush on this thread,
+      // the thread-pool round trip would cost as much as the fsync. Any company
       // (a batch of several, or arrivals already waiting) takes the worker
-      // path, so appends keep gathering into the next batch meanwhile.
-      if (batch.writes.length !== 1 || this.filling.writes.length !== 0 || this.sealed.length !== 0) {
+      // path, so appends keep gathering into the next batch meanwhile; so does
+      // a large batch, whose flush would hold the event loop.
+      if (batch.writes.length !== 1 || this.filling.writes.length !== 0 || this.sealed.length !== 0 || batch.length > BLOCKING_SYNC_MAX_BYTES) {
         return this.log.sync().then(
           () => this.commit(batch, location),
           (err: unknown) => this.undo(batch, location, err),

@@ -182,6 +182,28 @@ export class Log {
     return packLocation(active.number, start);
   }
 
+  /**
+   * The same on a worker thread, for batches large enough that copying them
+   * into the page cache would hold the event loop. The group commit writes one
+   * batch at a time, so nothing else writes or rolls the log meanwhile; an
+   * fsync started meanwhile (the buffered flush timer) covers only what was
+   * written before, since the size moves after the write.
+   */
+  async writeAsync(batch: Uint8Array, length: number): Promise<number> {
+    this.checkWritable();
+    const active = this.active;
+    const start = active.size;
+    try {
+      await active.handle.writeAsync(batch, 0, length, start);
+    } catch (err) {
+      throw this.failWrite(active, start, err);
+    }
+    // A failure meanwhile (that fsync) stopped writes: this batch is an unacknowledged tail.
+    this.checkWritable();
+    active.size = start + length;
+    return packLocation(active.number, start);
+  }
+
   async sync(): Promise<void> {
     // What the fsync covers is what was written when it started.
     const active = this.active;

@@ -24,6 +24,12 @@ export class ClientGone extends Error {
  * The body, up to `limit` bytes; every byte is reserved from the server's
  * budget before it is kept (all at once when Content-Length announces them),
  * and a body the budget cannot take is refused with `ServerBusy`.
+ *
+ * An announced body is copied into one buffer of its length as it arrives, so
+ * the cost of assembling it (the copy, and the page faults of a large fresh
+ * allocation) is paid a chunk at a time: joining 16 MiB of chunks at the end
+ * held the event loop ~35 ms in one go. A chunked body, of unknown length, is
+ * joined at the end.
  */
 export function readBody(req: IncomingMessage, limit: number, reservation: Reservation, budgetLimit: number): Promise<Uint8Array> {
   const announced = Number(req.headers["content-length"]);
@@ -32,6 +38,8 @@ export function readBody(req: IncomingMessage, limit: number, reservation: Reser
   if (upFront > 0 && !reservation.grow(upFront)) return Promise.reject(new ServerBusy(budgetLimit));
   return new Promise<Uint8Array>((resolve, reject) => {
     const parts: Buffer[] = [];
+    const whole = upFront > 0 ? Buffer.allocUnsafeSlow(upFront) : undefined;
+    let filled = 0;
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -47,11 +55,14 @@ export function readBody(req: IncomingMessage, limit: number, reservation: Reser
         reject(new ServerBusy(budgetLimit));
         return;
       }
-      parts.push(chunk);
+      // The parser holds a body to its Content-Length; what would pass it (never expected) is joined at the end.
+      if (whole !== undefined && parts.length === 0 && filled + chunk.length <= upFront) filled += chunk.copy(whole, filled);
+      else parts.push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+      if (whole !== undefined) resolve(parts.length === 0 ? whole.subarray(0, filled) : Buffer.concat([whole.subarray(0, filled), ...parts], size));
+      else resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -12,6 +12,10 @@ import { DURABLE_TAIL_FILE } from "../../engine/log/durable-tail.js";
 export class CountingFileSystem extends DelegatingFileSystem {
   writes = 0;
   syncs = 0;
+  /** Of `writes`, those made on a worker thread (writeAsync). */
+  asyncWrites = 0;
+  /** Of `syncs`, those made on the calling thread (syncBlocking). */
+  blockingSyncs = 0;
   tailWrites = 0;
 
   constructor() {
@@ -27,12 +31,21 @@ export class CountingFileSystem extends DelegatingFileSystem {
         else this.writes++;
         handle.write(b, o, l, p);
       },
+      writeAsync: (b, o, l, p) => {
+        if (tail) this.tailWrites++;
+        else {
+          this.writes++;
+          this.asyncWrites++;
+        }
+        return handle.writeAsync(b, o, l, p);
+      },
       sync: () => {
         this.syncs++;
         return handle.sync();
       },
       syncBlocking: () => {
         this.syncs++;
+        this.blockingSyncs++;
         handle.syncBlocking();
       },
     });

@@ -57,6 +57,7 @@ export function forwardingHandle(handle: FileHandle, overrides: Partial<Omit<Fil
     path: handle.path,
     read: (b, o, l, p) => handle.read(b, o, l, p),
     write: (b, o, l, p) => handle.write(b, o, l, p),
+    writeAsync: (b, o, l, p) => handle.writeAsync(b, o, l, p),
     size: () => handle.size(),
     truncate: (l) => handle.truncate(l),
     sync: () => handle.sync(),

@@ -55,6 +55,15 @@ export class FaultyFileSystem extends DelegatingFileSystem {
         }
         handle.write(buffer, offset, length, position);
       },
+      writeAsync: async (buffer, offset, length, position) => {
+        const fault = this.take("write", handle.path);
+        if (fault !== undefined) {
+          const partial = Math.min(fault.partialBytes ?? 0, length);
+          if (partial > 0) await handle.writeAsync(buffer, offset, partial, position);
+          throw errno(fault.code, "write", handle.path);
+        }
+        await handle.writeAsync(buffer, offset, length, position);
+      },
       sync: async () => {
         const fault = this.take("sync", handle.path);
         if (fault !== undefined) throw errno(fault.code, "fdatasync", handle.path);

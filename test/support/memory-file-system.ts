@@ -205,6 +205,11 @@ export class MemoryFileSystem implements FileSystem {
         file.data.set(buffer.subarray(offset, offset + length), position);
         file.length = Math.max(file.length, position + length);
       },
+      async writeAsync(buffer, offset, length, position) {
+        // A turn later, as a worker's write would be.
+        await Promise.resolve();
+        this.write(buffer, offset, length, position);
+      },
       size() {
         fs.check();
         return file.length;
