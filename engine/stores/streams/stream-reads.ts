@@ -13,7 +13,7 @@ import { corruption, invalidArgument } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import type { Log } from "../../log/log.js";
 import type { ChunkIndex } from "./chunk-index.js";
-import { joinJsonMessages } from "./json-mode.js";
+import { CLOSE_ARRAY, COMMA, OPEN_ARRAY } from "./json-mode.js";
 import { chunkPayload, decodeChunkHead } from "./stream-codec.js";
 import type { StreamIncarnation } from "./stream-incarnation.js";
 import type { Position } from "./stream-offsets.js";
@@ -59,12 +59,7 @@ export class StreamReads {
    * stream's bytes are a JSON array of its messages.
    */
   readBytes(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
-    if (inc.json) {
-      // The answer is a JSON array: "[" and, after each message, its "," or the
-      // closing "]" count against maxBytes too.
-      const r = this.readMessages(inc, p, Infinity, maxBytes - 1, 1);
-      return { data: joinJsonMessages(r.messages.map((m) => m.data)), end: r.end, hasMore: r.hasMore };
-    }
+    if (inc.json) return this.readJsonArray(inc, p, maxBytes);
     const c = inc.chunks;
     if (p.messages >= c.tailMessages) return { data: new Uint8Array(0), end: p, hasMore: false };
     const from = c.chunkOf(p.messages);
@@ -83,6 +78,64 @@ export class StreamReads {
     }
     const end = to < c.count ? { messages: c.firstMessage(to), bytes: c.firstByte(to) } : c.tail;
     return { data: out, end, hasMore: to < c.count };
+  }
+
+  /**
+   * A JSON stream's bytes from `p`: its messages as one JSON array, "[" and,
+   * after each message, its "," or the closing "]" counted against maxBytes
+   * (the first message is taken whatever its size). Each message is copied
+   * once, straight from its chunk into the answer: a message object and copy
+   * apiece cost 11 ms for a 1 MiB answer of 64-byte messages, in one turn.
+   */
+  private readJsonArray(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
+    const c = inc.chunks;
+    const parts: Buffer[] = [];
+    let used = 1; // "["
+    let taken = 0;
+    let end = p;
+    let full = false;
+    for (let i = p.messages < c.tailMessages ? c.chunkOf(p.messages) : c.count; i < c.count && !full; i++) {
+      const { payload, lengths } = this.chunk(inc, i);
+      const first = c.firstMessage(i);
+      const count = c.endMessage(i) - first;
+      const k = Math.max(0, end.messages - first);
+      const start = sum(lengths, 0, k);
+      // The run of messages of this chunk that fits: [k, to), bytes [start, stop) of its payload.
+      let to = k;
+      let stop = start;
+      while (to < count) {
+        const length = lengths[to]!;
+        if (taken > 0 && used + length + 1 > maxBytes) {
+          full = true;
+          break;
+        }
+        used += length + 1;
+        taken++;
+        stop += length;
+        to++;
+      }
+      if (to === k) continue;
+      // The chunk's payload is only valid until the next read: copy the run now, each message followed by ",".
+      const source = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const part = Buffer.allocUnsafe(stop - start + (to - k));
+      let read = start;
+      let write = 0;
+      for (let m = k; m < to; m++) {
+        const length = lengths[m]!;
+        write += source.copy(part, write, read, read + length);
+        part[write++] = COMMA;
+        read += length;
+      }
+      parts.push(part);
+      end = { messages: first + to, bytes: end.bytes + (stop - start) };
+    }
+    const data = Buffer.allocUnsafe(taken === 0 ? 2 : used);
+    data[0] = OPEN_ARRAY;
+    let write = 1;
+    for (const part of parts) write += part.copy(data, write);
+    // The last message's "," becomes the "]" (or "[" is followed by it when nothing was taken).
+    data[taken === 0 ? 1 : write - 1] = CLOSE_ARRAY;
+    return { data, end, hasMore: end.messages < c.tailMessages };
   }
 
   /**

@@ -15,7 +15,7 @@ import { FLAG_GROUP_END, RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import type { StoreContext } from "../context.js";
-import { isJsonContentType, mediaType, splitJsonMessages } from "./json-mode.js";
+import { isJsonContentType, jsonMessages, mediaType, type MessageBatch } from "./json-mode.js";
 import { judgeProducer, producerError } from "./producers.js";
 import { deleted, type StreamCatalog } from "./stream-catalog.js";
 import { encodeChunkHead, encodeClose, encodeCreate, encodeDelete, type ChunkHead, type ForkOrigin, type ProducerStamp } from "./stream-codec.js";
@@ -23,6 +23,8 @@ import { StreamIncarnation, type StreamSettings } from "./stream-incarnation.js"
 import { formatOffset, type Position } from "./stream-offsets.js";
 import type { StreamReads } from "./stream-reads.js";
 import { DEFAULT_CONTENT_TYPE, type CheckedCreate, type CheckedWrite } from "./stream-validation.js";
+
+const NO_MESSAGES: MessageBatch = { payload: new Uint8Array(0), lengths: [] };
 
 /** Records framed for one call; `at` is each record's offset in the batch. */
 interface Framed {
@@ -51,13 +53,13 @@ export class StreamWrites {
       throw new SeglogError("INVALID_ARGUMENT", `options.expiresAt ${c.expiresAt} (ms) is not after now (${settings.createdAt})`, { argument: "options.expiresAt", streamId: id });
     }
     const origin = source === undefined ? undefined : this.forkOrigin(source, c, settings);
-    const messages = c.data === undefined ? [] : this.messagesOf(settings.json, c.data, "options.data", true);
+    const messages = c.data === undefined ? NO_MESSAGES : this.messagesOf(settings.json, c.data, "options.data", true);
     const inc = new StreamIncarnation(this.catalog.nextNumber, id, settings, origin);
     const createBody = encodeCreate({ incarnation: inc.number, streamId: id, ...settings, fork: origin });
     const start = this.ctx.commit.mark();
     const framed: Framed = {};
     try {
-      const last = messages.length === 0 && !c.closed;
+      const last = messages.lengths.length === 0 && !c.closed;
       framed.create = { at: this.ctx.commit.frame(RecordType.ByteStreamCreate, last ? FLAG_GROUP_END : 0, createBody), bytes: createBody.length + RECORD_HEADER_BYTES };
       this.frameChange(inc, framed, messages, { seq: undefined, producer: undefined, close: c.closed }, settings.createdAt);
     } catch (err) {
@@ -90,14 +92,14 @@ export class StreamWrites {
       });
     }
     const now = this.ctx.clock();
-    const messages = data === undefined ? [] : this.messagesOf(inc.json, data, "data", w.close);
-    if (messages.length === 0 && !w.close) throw new SeglogError("INVALID_ARGUMENT", "data must not be empty", { argument: "data", streamId: id });
+    const messages = data === undefined ? NO_MESSAGES : this.messagesOf(inc.json, data, "data", w.close);
+    if (messages.lengths.length === 0 && !w.close) throw new SeglogError("INVALID_ARGUMENT", "data must not be empty", { argument: "data", streamId: id });
     const verdict = w.producer === undefined ? undefined : judgeProducer(inc.writerProducers.get(w.producer.id), w.producer);
     if (verdict?.kind === "stale") throw producerError(id, w.producer!, verdict);
     if (verdict?.kind === "duplicate") return this.settled(inc, now, true, { epoch: w.producer!.epoch, seq: verdict.lastSeq });
     if (inc.writerClosed) {
       // Closing a closed stream is ok; anything that would change it is not.
-      if (messages.length === 0 && w.producer === undefined) return this.settled(inc, now, false, undefined);
+      if (messages.lengths.length === 0 && w.producer === undefined) return this.settled(inc, now, false, undefined);
       throw new SeglogError("STREAM_CLOSED", `byte stream ${id} is closed`, { streamId: id });
     }
     const rejected = verdict === undefined ? undefined : producerError(id, w.producer!, verdict);
@@ -209,12 +211,12 @@ export class StreamWrites {
     return { source: source.number, sourceId: source.streamId, messages: end.messages, bytes: end.bytes };
   }
 
-  private messagesOf(json: boolean, data: Uint8Array, name: string, allowEmpty: boolean): Uint8Array[] {
-    if (!json) return data.length === 0 ? [] : [data];
-    if (data.length === 0) return [];
-    const messages = splitJsonMessages(data, name);
-    if (messages.length === 0 && !allowEmpty) throw new SeglogError("INVALID_ARGUMENT", `${name} is an empty JSON array`, { argument: name });
-    return messages;
+  private messagesOf(json: boolean, data: Uint8Array, name: string, allowEmpty: boolean): MessageBatch {
+    if (data.length === 0) return NO_MESSAGES;
+    if (!json) return { payload: data, lengths: [data.length] };
+    const batch = jsonMessages(data, name);
+    if (batch.lengths.length === 0 && !allowEmpty) throw new SeglogError("INVALID_ARGUMENT", `${name} is an empty JSON array`, { argument: name });
+    return batch;
   }
 
   /**
@@ -222,19 +224,19 @@ export class StreamWrites {
    * there is no data) and moves the writer's view. Throws TOO_LARGE before
    * framing anything.
    */
-  private frameChange(inc: StreamIncarnation, framed: Framed, messages: Uint8Array[], w: CheckedWrite, now: number): void {
+  private frameChange(inc: StreamIncarnation, framed: Framed, messages: MessageBatch, w: CheckedWrite, now: number): void {
     const commit = this.ctx.commit;
-    if (messages.length > 0) {
+    const count = messages.lengths.length;
+    if (count > 0) {
       const from = inc.writerTail;
-      let payloadBytes = 0;
-      for (const m of messages) payloadBytes += m.length;
+      const payloadBytes = messages.payload.length;
       const head: ChunkHead = {
         incarnation: inc.number,
         firstMessage: from.messages,
         firstByte: from.bytes,
         timestamp: now,
         closes: w.close,
-        lengths: messages.length > 1 ? messages.map((m) => m.length) : undefined,
+        lengths: count > 1 ? messages.lengths : undefined,
         producer: w.producer,
         seq: w.seq,
       };
@@ -246,9 +248,8 @@ export class StreamWrites {
           argument: "data",
         });
       }
-      const payload = messages.length === 1 ? messages[0]! : concat(messages, payloadBytes);
-      framed.chunk = { at: commit.framePair(RecordType.ByteStreamChunk, FLAG_GROUP_END, headBytes, payload), bytes, head, payloadBytes };
-      inc.writerTail = { messages: from.messages + messages.length, bytes: from.bytes + payloadBytes };
+      framed.chunk = { at: commit.framePair(RecordType.ByteStreamChunk, FLAG_GROUP_END, headBytes, messages.payload), bytes, head, payloadBytes };
+      inc.writerTail = { messages: from.messages + count, bytes: from.bytes + payloadBytes };
     } else if (w.close) {
       const body = encodeClose({ incarnation: inc.number, timestamp: now, producer: w.producer });
       framed.close = { at: commit.frame(RecordType.ByteStreamClose, FLAG_GROUP_END, body), bytes: body.length + RECORD_HEADER_BYTES, producer: w.producer, timestamp: now };
@@ -288,12 +289,3 @@ export class StreamWrites {
   }
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -5,12 +5,16 @@
  */
 import { open } from "../../../engine/index.js";
 import type { OpenOptions } from "../../../engine/index.js";
-import { splitJsonMessages } from "../../../engine/stores/streams/json-mode.js";
+import { jsonMessages } from "../../../engine/stores/streams/json-mode.js";
 import { readAll, str, text } from "../../contract/byte-stream-store.contract.js";
 import { rejectsWith, useDatabases } from "../../contract/event-store.contract.js";
 
 const h = useDatabases({ open: (dir: string, options?: OpenOptions) => open(dir, options) });
-const split = (body: string): string[] => splitJsonMessages(text(body), "data").map(str);
+const split = (body: string): string[] => {
+  const { payload, lengths } = jsonMessages(text(body), "data");
+  let at = 0;
+  return lengths.map((length) => str(payload.subarray(at, (at += length))));
+};
 
 describe("JSON mode", () => {
   it("when a body is split, a top-level array is flattened one level and every element keeps its own text", () => {
@@ -20,6 +24,22 @@ describe("JSON mode", () => {
     expect(split('["\\"]", {"k": "}"}]')).toEqual(['"\\"]"', '{"k": "}"}']);
     expect(split("[]")).toEqual([]);
     expect(split("12345678901234567890")).toEqual(["12345678901234567890"]);
+  });
+
+  it("when elements of many sizes are split, stored and read back, each comes back exactly, with nothing between them", async () => {
+    // An element of n bytes: a string of n - 2 characters, or a number of n digits.
+    const element = (n: number, k: number): string => (k % 2 === 0 ? `"${"abcdefgh".repeat(40).slice(0, n - 2)}"` : "7".repeat(n));
+    const lengths = [1, 2, 3, 126, 127, 128, 129, 130, 255, 256, 257, 4000];
+    const elements = lengths.map((n, k) => (n < 2 ? "7" : element(n, k)));
+    expect(elements.map((e) => e.length)).toEqual(lengths);
+    const body = ` [ ${elements.join(" ,\n")} ] `;
+    expect(split(body)).toEqual(elements);
+    const db = await h.open();
+    await db.streams.create("b", { contentType: "application/json" });
+    await db.streams.append("b", body);
+    await db.streams.append("b", elements[5]!);
+    expect(new TextDecoder().decode((await db.streams.read("b")).data)).toBe(`[${[...elements, elements[5]].join(",")}]`);
+    expect((await db.streams.readMessages("b")).messages.map((m) => str(m.data))).toEqual([...elements, elements[5]]);
   });
 
   it("when appends carry single values and arrays, reads return one JSON array of every message", async () => {
