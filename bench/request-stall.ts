@@ -1,0 +1,147 @@
+/**
+ * How long one large request holds the server's event loop (issue 18: no request
+ * may hold it for more than ~10 ms). `seglog serve` runs in a child process with
+ * a probe loaded before it (`--import`): a 1 ms timer that keeps the largest gap
+ * between its ticks and reports it on SIGUSR2. For each body kind and size, the
+ * client sends POSTs (append the body) and GETs (read the stream from its start:
+ * a large binary message comes whole, a JSON read up to the 1 MiB budget), one at
+ * a time with a quiet 20 ms around each, and takes the gap each one caused; the
+ * first 5 rounds are JIT warm-up and are dropped.
+ *
+ * Run: `npm run bench:stall` (`-- --rounds 10` for a quick run). Writes
+ * bench/results/request-stall.json and the "## Event-loop time of one large
+ * request" section of docs/benchmarks.md.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeSection } from "./doc-section.js";
+
+const { values } = parseArgs({ options: { rounds: { type: "string", default: "25" } } });
+const ROUNDS = Number(values.rounds);
+const WARM_UP = 5;
+const HEADING = "## Event-loop time of one large request";
+const MiB = 1024 * 1024;
+
+/** Loaded into the server before its own code: the probe timer. */
+const PROBE = `
+let last = performance.now(), max = 0;
+setInterval(() => { const now = performance.now(); max = Math.max(max, now - last - 1); last = now; }, 1).unref();
+process.on("SIGUSR2", () => { process.stderr.write("GAP " + max.toFixed(1) + "\\n"); max = 0; });
+`;
+
+interface Row {
+  kind: "binary" | "json";
+  mib: number;
+  post: Summary;
+  get: Summary;
+}
+interface Summary {
+  medianMs: number;
+  p90Ms: number;
+  maxMs: number;
+}
+
+const cases: [Row["kind"], number][] = [
+  ["binary", 1],
+  ["binary", 4],
+  ["binary", 15],
+  ["json", 1],
+  ["json", 4],
+];
+const rows: Row[] = [];
+for (const [kind, mib] of cases) {
+  rows.push(await measure(kind, mib));
+  const r = rows.at(-1)!;
+  console.log(`${kind} ${mib} MiB: POST median ${r.post.medianMs} ms (p90 ${r.post.p90Ms}, max ${r.post.maxMs}) | GET median ${r.get.medianMs} ms (p90 ${r.get.p90Ms}, max ${r.get.maxMs})`);
+}
+mkdirSync("bench/results", { recursive: true });
+writeFileSync("bench/results/request-stall.json", `${JSON.stringify({ bench: "request-stall", node: process.version, cpus: cpus().length, rounds: ROUNDS, rows }, null, 2)}\n`);
+writeSection("docs/benchmarks.md", render(), HEADING);
+console.log("wrote bench/results/request-stall.json and the section of docs/benchmarks.md");
+
+async function measure(kind: Row["kind"], mib: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), "seglog-bench-stall-"));
+  const probe = join(dir, "probe.mjs");
+  writeFileSync(probe, PROBE);
+  const server = spawn(process.execPath, ["--import", probe, "dist/engine/cli/main.js", "serve", join(dir, "db"), "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  server.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  server.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/http:\/\/[^\s/]+/.test(out)) {
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`seglog serve did not start: ${out} ${err}`);
+      await sleep(50);
+    }
+    const base = /(http:\/\/[^\s/]+)/.exec(out)![1]!;
+    const gap = async (): Promise<number> => {
+      err = "";
+      server.kill("SIGUSR2");
+      while (!/GAP [\d.]+\n/.test(err)) await sleep(5);
+      return Number(/GAP ([\d.]+)/.exec(err)![1]);
+    };
+    const type = kind === "json" ? "application/json" : "application/octet-stream";
+    const url = `${base}/v1/stream/s`;
+    await fetch(url, { method: "PUT", headers: { "content-type": type } });
+    const body =
+      kind === "json" ? JSON.stringify(Array.from({ length: Math.floor((mib * MiB) / 64) }, (_, i) => "y".repeat(58) + String(i % 1000).padStart(3, "0"))) : Buffer.alloc(mib * MiB, 7);
+    const posts: number[] = [];
+    const gets: number[] = [];
+    for (let round = 0; round < ROUNDS + WARM_UP; round++) {
+      await sleep(20);
+      await gap();
+      const posted = await fetch(url, { method: "POST", headers: { "content-type": type }, body });
+      if (posted.status >= 300) throw new Error(`POST answered ${posted.status}`);
+      await sleep(20);
+      const postGap = await gap();
+      await (await fetch(`${url}?offset=-1`)).arrayBuffer();
+      await sleep(20);
+      const getGap = await gap();
+      if (round >= WARM_UP) {
+        posts.push(postGap);
+        gets.push(getGap);
+      }
+    }
+    return { kind, mib, post: summary(posts), get: summary(gets) };
+  } finally {
+    const exited = new Promise((done) => server.once("exit", done));
+    server.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function summary(xs: number[]): Summary {
+  const s = [...xs].sort((a, b) => a - b);
+  return { medianMs: s[Math.floor(s.length / 2)]!, p90Ms: s[Math.floor(s.length * 0.9)]!, maxMs: s[s.length - 1]! };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+function commit(): string {
+  const r = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "unknown";
+}
+
+function render(): string {
+  const cell = (s: Summary): string => `${s.medianMs} / ${s.p90Ms} / ${s.maxMs}`;
+  return [
+    HEADING,
+    "",
+    "`bench/request-stall.ts` (`npm run bench:stall`): the longest the server's event loop went without a turn while it",
+    "handled one request, from a 1 ms probe timer loaded into `seglog serve` (issue 18's bound: ~10 ms). One request at a",
+    `time, ${ROUNDS} rounds after ${WARM_UP} of warm-up; POST appends the body, GET reads the stream from its start (a binary`,
+    "message comes whole, however large; a JSON read stops at the 1 MiB budget). JSON bodies are arrays of 64-byte strings.",
+    `Node ${process.version}, ${cpus().length} CPUs, client and server on the same machine, commit ${commit()}, ${new Date().toISOString().slice(0, 10)}.`,
+    "",
+    "| body | size | POST gap ms, median / p90 / max | GET gap ms, median / p90 / max |",
+    "|---|--:|--:|--:|",
+    ...rows.map((r) => `| ${r.kind} | ${r.mib} MiB | ${cell(r.post)} | ${cell(r.get)} |`),
+  ].join("\n");
+}
