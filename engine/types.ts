@@ -368,6 +368,19 @@ export interface ByteStreamStore {
   touch(id: string): ByteStreamInfo;
   /** Ids of the live streams, sorted. */
   list(options?: { prefix?: string }): string[];
+  /**
+   * What `read` answers, as pieces to send one at a time: when the answer is one
+   * message larger than `maxBytes`, it is read from disk in pieces of at most
+   * `pieceBytes` (default 1 MiB), so that no read holds the caller for the whole
+   * message. The record's checksum is checked on the way; damage throws
+   * CORRUPTION from the iteration, possibly after earlier pieces were handed
+   * out (an HTTP server then aborts its answer). `length` is the answer's total.
+   */
+  readInPieces(
+    id: string,
+    offset?: string,
+    options?: { maxBytes?: number; of?: ByteStreamInfo; pieceBytes?: number },
+  ): Promise<{ pieces: Iterable<Uint8Array>; length: number; offset: string; hasMore: boolean; closed: boolean }>;
 }
 
 export interface CompactionReport {

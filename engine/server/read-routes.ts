@@ -13,7 +13,7 @@ import { START_OFFSET } from "../stores/streams/stream-offsets.js";
 import { isJsonContentType } from "../stores/streams/json-mode.js";
 import type * as api from "../types.js";
 import { BadRequest, entityTag, H, parseOffsetParam, responseCursor } from "./protocol.js";
-import { send, type Headers } from "./responses.js";
+import { send, sendPieces, type Headers } from "./responses.js";
 import { serveSse, type SseContext } from "./sse.js";
 
 export interface ReadContext extends SseContext {
@@ -37,10 +37,10 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
   // waits must not hand it the new stream's bytes at an offset of the old one.
   const of = ctx.streams.touch(id);
   const start = offset === "now" ? of.offset : offset === undefined || offset === "-1" ? START_OFFSET : offset;
-  let read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes, of });
+  let read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of });
   if (live === "long-poll" && read.offset === start) {
     if (!read.closed && (await ctx.streams.waitForData(id, start, ctx.longPollMs, signal))) {
-      read = await ctx.streams.read(id, start, { maxBytes: ctx.maxReadBytes, of });
+      read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of });
     }
     if (read.offset === start) {
       // Nothing new: the wait timed out (or was cut short), or the stream is closed.
@@ -61,7 +61,9 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
     send(res, 304, { etag: headers.etag, "cache-control": headers["cache-control"] });
     return;
   }
-  send(res, 200, headers, read.data);
+  // An answer of one message larger than the read budget comes in pieces, a turn apart.
+  if (Array.isArray(read.pieces)) send(res, 200, headers, read.pieces[0] as Uint8Array);
+  else await sendPieces(res, 200, headers, read.length, read.pieces);
 }
 
 export function handleHead(ctx: ReadContext, _req: IncomingMessage, res: ServerResponse, id: string): void {

@@ -66,6 +66,52 @@ export function send(res: ServerResponse, status: number, headers: Headers, body
   res.end(body);
 }
 
+/**
+ * Sends `length` bytes given as pieces, each written when the socket has taken
+ * the last one and a turn of the event loop apart, so that one large answer
+ * does not hold the server. A piece that fails to come (a damaged record)
+ * before anything was sent is the caller's error to answer; after, the answer
+ * is aborted: the client sees fewer bytes than Content-Length, never bad bytes.
+ */
+export async function sendPieces(res: ServerResponse, status: number, headers: Headers, length: number, pieces: Iterable<Uint8Array>): Promise<void> {
+  const iterator = pieces[Symbol.iterator]();
+  let next: IteratorResult<Uint8Array>;
+  try {
+    next = iterator.next();
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    res.destroy(err as Error);
+    return;
+  }
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  res.setHeader("content-length", String(length));
+  res.statusCode = status;
+  while (!next.done) {
+    if (res.destroyed) return;
+    if (!res.write(next.value)) await drained(res);
+    await new Promise((turn) => setImmediate(turn));
+    try {
+      next = iterator.next();
+    } catch (err) {
+      res.destroy(err as Error);
+      return;
+    }
+  }
+  res.end();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((done) => {
+    const finish = (): void => {
+      res.off("drain", finish);
+      res.off("close", finish);
+      done();
+    };
+    res.on("drain", finish);
+    res.on("close", finish);
+  });
+}
+
 export interface ErrorAnswer {
   status: number;
   headers: Headers;

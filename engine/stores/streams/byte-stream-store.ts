@@ -18,7 +18,7 @@ import { RecordType } from "../../format/constants.js";
 import { RECORD_HEADER_BYTES } from "../../limits.js";
 import type * as api from "../../types.js";
 import type { LogStore, SegmentRelocation, StoreContext, StoreUsage } from "../context.js";
-import { isJsonContentType } from "./json-mode.js";
+import { CLOSE_ARRAY, isJsonContentType, OPEN_ARRAY } from "./json-mode.js";
 import { StreamCatalog } from "./stream-catalog.js";
 import { restoreCatalog, snapshotCatalog, type StreamsSection } from "./stream-checkpoint.js";
 import { chunkPayload, decodeChunkHead, decodeClose, decodeCreate, decodeDelete, decodeFloor } from "./stream-codec.js";
@@ -100,6 +100,30 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     const { inc, position } = this.readable(id, offset, o.of);
     const r = this.reads.readBytes(inc, position, maxBytes);
     return { data: r.data, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
+  }
+
+  async readInPieces(
+    id: string,
+    offset?: string,
+    options?: { maxBytes?: number; of?: api.ByteStreamInfo; pieceBytes?: number },
+  ): Promise<{ pieces: Iterable<Uint8Array>; length: number; offset: string; hasMore: boolean; closed: boolean }> {
+    const o = checkObject(options, "options");
+    const maxBytes = checkCount(o.maxBytes, "options.maxBytes");
+    const pieceBytes = o.pieceBytes === undefined ? DEFAULT_PIECE_BYTES : checkCount(o.pieceBytes, "options.pieceBytes");
+    const { inc, position } = this.readable(id, offset, o.of);
+    const large = this.reads.largeMessage(inc, position, maxBytes);
+    if (large === undefined) {
+      const r = this.reads.readBytes(inc, position, maxBytes);
+      return { pieces: [r.data], length: r.data.length, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
+    }
+    const body = large.record.pieces(large.range, pieceBytes);
+    return {
+      pieces: large.json ? bracketed(body) : body,
+      length: large.length + (large.json ? 2 : 0),
+      offset: formatOffset(large.end),
+      hasMore: large.hasMore,
+      closed: inc.closed && !large.hasMore,
+    };
   }
 
   async readMessages(
@@ -282,4 +306,14 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     this.described.set(info, inc);
     return info;
   }
+}
+
+/** Pieces of a read too large for its budget: small enough that reading and sending one is a short turn. */
+const DEFAULT_PIECE_BYTES = 1024 * 1024;
+
+/** A JSON answer of one message: "[", the message's pieces, "]". */
+function* bracketed(pieces: Iterable<Uint8Array>): Generator<Uint8Array> {
+  yield Uint8Array.of(OPEN_ARRAY);
+  yield* pieces;
+  yield Uint8Array.of(CLOSE_ARRAY);
 }

@@ -12,14 +12,29 @@
 import { corruption, invalidArgument } from "../../errors.js";
 import { RecordType } from "../../format/constants.js";
 import type { Log } from "../../log/log.js";
+import { openRecordPieces, type BodyRange, type RecordPieces } from "../../log/record-pieces.js";
 import type { ChunkIndex } from "./chunk-index.js";
 import { CLOSE_ARRAY, COMMA, OPEN_ARRAY } from "./json-mode.js";
 import { chunkPayload, decodeChunkHead } from "./stream-codec.js";
 import type { StreamIncarnation } from "./stream-incarnation.js";
 import type { Position } from "./stream-offsets.js";
 
+/** A record body starts with the u32 length of its head (split-body.ts). */
+const HEAD_LENGTH_BYTES = 4;
+
 export interface BytesRead {
   data: Uint8Array;
+  end: Position;
+  hasMore: boolean;
+}
+
+/** One message too large for a read's budget, to be sent in pieces: see StreamReads.largeMessage. */
+export interface LargeMessage {
+  record: RecordPieces;
+  range: BodyRange;
+  /** The message's bytes (a JSON answer adds "[" and "]"). */
+  length: number;
+  json: boolean;
   end: Position;
   hasMore: boolean;
 }
@@ -78,6 +93,39 @@ export class StreamReads {
     }
     const end = to < c.count ? { messages: c.firstMessage(to), bytes: c.firstByte(to) } : c.tail;
     return { data: out, end, hasMore: to < c.count };
+  }
+
+  /**
+   * When the answer of readBytes(inc, p, maxBytes) is one message larger than
+   * maxBytes, where its bytes are, so that a caller can send them in pieces
+   * (record-pieces.ts) instead of reading them whole: the chunk's record, the
+   * body range of the message, and what goes around it ("[" and "]" in JSON).
+   * Undefined when the answer is not such a message.
+   */
+  largeMessage(inc: StreamIncarnation, p: Position, maxBytes: number): LargeMessage | undefined {
+    const c = inc.chunks;
+    if (p.messages >= c.tailMessages) return undefined;
+    const i = c.chunkOf(p.messages);
+    const k = p.messages - c.firstMessage(i);
+    let length = c.endByte(i) - c.firstByte(i);
+    // A JSON answer is "[" message "]"; a message that big is always alone in it.
+    if (!inc.json && length <= maxBytes) return undefined;
+    if (inc.json && length + 2 <= maxBytes) return undefined;
+    const record = openRecordPieces(this.log, c.location(i));
+    if (record.type !== RecordType.ByteStreamChunk) {
+      throw corruption("(byte stream index)", c.location(i), `byte stream ${inc.streamId} points at a record of type ${record.type}, not a chunk`);
+    }
+    const headLength = new DataView(record.prefix(HEAD_LENGTH_BYTES).buffer).getUint32(0, true);
+    const payloadStart = HEAD_LENGTH_BYTES + headLength;
+    let from = payloadStart;
+    if (inc.json) {
+      const lengths = decodeChunkHead(record.prefix(payloadStart)).lengths ?? [length];
+      length = lengths[k]!;
+      if (length + 2 <= maxBytes) return undefined;
+      from += sum(lengths, 0, k);
+    }
+    const end = { messages: p.messages + 1, bytes: p.bytes + length };
+    return { record, range: { from, to: from + length }, length, json: inc.json, end, hasMore: end.messages < c.tailMessages };
   }
 
   /**
