@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SeglogError } from "../errors.js";
-import { mediaType } from "../stores/streams/json-mode.js";
+import { isJsonContentType, mediaType, prepareJsonMessages } from "../stores/streams/json-mode.js";
 import type * as api from "../types.js";
 import { BadRequest, H, parseExpiresAt, parseOffsetParam, parseProducer, parseStrictInteger, streamIdOfReference } from "./protocol.js";
 import { send, sendError, type Headers } from "./responses.js";
@@ -29,6 +29,7 @@ export async function handlePut(ctx: WriteContext, req: IncomingMessage, res: Se
   if (fork !== undefined && options.contentType !== undefined) checkForkContentType(ctx.streams, fork.from, options.contentType);
   const body = await ctx.bodyOf(req);
   if (body.length > 0) options.data = body;
+  if (isJsonContentType(options.contentType ?? "")) await prepareAhead(body, "options.data");
   const { created, info } = await ctx.streams.ensure(id, options);
   const headers: Headers = { [H.contentType]: info.contentType ?? "application/octet-stream", [H.nextOffset]: info.offset };
   if (created) headers.location = ctx.locationOf(req);
@@ -43,6 +44,7 @@ export async function handlePost(ctx: WriteContext, req: IncomingMessage, res: S
   const seq = header(H.seq);
   const body = await ctx.bodyOf(req);
   if (body.length === 0 && !close) throw new BadRequest("an append needs a non-empty body");
+  if (isJsonContentType(header(H.contentType) ?? "")) await prepareAhead(body, "data");
   const options: api.ByteStreamWriteOptions = { close };
   if (body.length > 0) {
     const contentType = header(H.contentType);
@@ -124,6 +126,17 @@ function checkForkContentType(streams: api.ByteStreamStore, from: string, conten
   if (mediaType(contentType) !== mediaType(source.contentType ?? "")) {
     throw new SeglogError("ALREADY_EXISTS", `a fork of ${from} must keep its content type ${source.contentType}`, { streamId: from, argument: "Content-Type" });
   }
+}
+
+/**
+ * A JSON body from this size on is walked and split a slice per event-loop turn
+ * before the store's write, which then takes the result instead of doing that
+ * work in its own turn (4 MiB of small elements held the loop ~25 ms there).
+ */
+const PREPARE_AHEAD_BYTES = 256 * 1024;
+
+async function prepareAhead(body: Uint8Array, name: string): Promise<void> {
+  if (body.length >= PREPARE_AHEAD_BYTES) await prepareJsonMessages(body, name);
 }
 
 function headerReader(req: IncomingMessage): (name: string) => string | undefined {

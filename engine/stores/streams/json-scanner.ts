@@ -36,58 +36,87 @@ const ARRAY = 1;
 const OBJECT = 2;
 
 export function scanJson(bytes: Uint8Array, maxElements: number): JsonScan {
-  const n = bytes.length;
-  const stack: number[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = skipSpace(bytes, 0);
-  const start = i;
-  const rootIsArray = bytes[i] === 0x5b;
-  for (;;) {
-    // ---- a value starts at i
-    if (i >= n) throw new JsonSyntaxError("a value is missing", i);
-    if (rootIsArray && stack.length === 1) {
-      if (starts.length >= maxElements) throw new TooManyElements(maxElements);
-      starts.push(i);
-    }
-    const c = bytes[i]!;
-    if (c === 0x5b || c === 0x7b) {
-      stack.push(c === 0x5b ? ARRAY : OBJECT);
-      i = skipSpace(bytes, i + 1);
-      if (bytes[i] === (c === 0x5b ? 0x5d : 0x7d)) {
-        stack.pop();
-        i++;
-      } else if (c === 0x7b) {
-        i = key(bytes, i);
-        continue;
-      } else continue;
-    } else if (c === 0x22) i = string(bytes, i);
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) i = number(bytes, i);
-    else if (c === 0x74) i = literal(bytes, i, "true");
-    else if (c === 0x66) i = literal(bytes, i, "false");
-    else if (c === 0x6e) i = literal(bytes, i, "null");
-    else throw new JsonSyntaxError(`unexpected ${describe(c)}`, i);
-    // ---- a value ended at i: close the containers it ends, then what follows
+  return new JsonScanner(bytes, maxElements).scan(Infinity)!;
+}
+
+/**
+ * The same walk, resumable: `scan(until)` goes on from where the last call
+ * stopped and pauses at the first value that starts at or past byte `until`
+ * (undefined: not done yet), so that a large body can be walked a slice per
+ * event-loop turn. The walk and its answers are the same however it is sliced.
+ */
+export class JsonScanner {
+  private i: number;
+  private readonly start: number;
+  private readonly rootIsArray: boolean;
+  private readonly stack: number[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly maxElements: number,
+  ) {
+    this.i = skipSpace(bytes, 0);
+    this.start = this.i;
+    this.rootIsArray = bytes[this.i] === 0x5b;
+  }
+
+  scan(until: number): JsonScan | undefined {
+    const { bytes, stack, starts, ends, rootIsArray, maxElements } = this;
+    const n = bytes.length;
+    let i = this.i;
     for (;;) {
-      if (rootIsArray && stack.length === 1 && ends.length < starts.length) ends.push(i);
-      i = skipSpace(bytes, i);
-      if (stack.length === 0) {
-        if (i !== n) throw new JsonSyntaxError(`unexpected ${describe(bytes[i]!)} after the value`, i);
-        return { start, end: lastNonSpace(bytes, n), elements: rootIsArray ? { starts, ends } : undefined };
+      // ---- a value starts at i
+      if (i >= until) {
+        this.i = i;
+        return undefined;
       }
-      const top = stack[stack.length - 1]!;
-      const d = bytes[i];
-      if (d === 0x2c) {
+      if (i >= n) throw new JsonSyntaxError("a value is missing", i);
+      if (rootIsArray && stack.length === 1) {
+        if (starts.length >= maxElements) throw new TooManyElements(maxElements);
+        starts.push(i);
+      }
+      const c = bytes[i]!;
+      if (c === 0x5b || c === 0x7b) {
+        stack.push(c === 0x5b ? ARRAY : OBJECT);
         i = skipSpace(bytes, i + 1);
-        if (top === OBJECT) i = key(bytes, i);
-        break;
+        if (bytes[i] === (c === 0x5b ? 0x5d : 0x7d)) {
+          stack.pop();
+          i++;
+        } else if (c === 0x7b) {
+          i = key(bytes, i);
+          continue;
+        } else continue;
+      } else if (c === 0x22) i = string(bytes, i);
+      else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) i = number(bytes, i);
+      else if (c === 0x74) i = literal(bytes, i, "true");
+      else if (c === 0x66) i = literal(bytes, i, "false");
+      else if (c === 0x6e) i = literal(bytes, i, "null");
+      else throw new JsonSyntaxError(`unexpected ${describe(c)}`, i);
+      // ---- a value ended at i: close the containers it ends, then what follows
+      for (;;) {
+        if (rootIsArray && stack.length === 1 && ends.length < starts.length) ends.push(i);
+        i = skipSpace(bytes, i);
+        if (stack.length === 0) {
+          if (i !== n) throw new JsonSyntaxError(`unexpected ${describe(bytes[i]!)} after the value`, i);
+          this.i = i;
+          return { start: this.start, end: lastNonSpace(bytes, n), elements: rootIsArray ? { starts, ends } : undefined };
+        }
+        const top = stack[stack.length - 1]!;
+        const d = bytes[i];
+        if (d === 0x2c) {
+          i = skipSpace(bytes, i + 1);
+          if (top === OBJECT) i = key(bytes, i);
+          break;
+        }
+        if ((top === ARRAY && d === 0x5d) || (top === OBJECT && d === 0x7d)) {
+          stack.pop();
+          i++;
+          continue;
+        }
+        throw new JsonSyntaxError(d === undefined ? "the body ends inside a value" : `unexpected ${describe(d)}`, i);
       }
-      if ((top === ARRAY && d === 0x5d) || (top === OBJECT && d === 0x7d)) {
-        stack.pop();
-        i++;
-        continue;
-      }
-      throw new JsonSyntaxError(d === undefined ? "the body ends inside a value" : `unexpected ${describe(d)}`, i);
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { open } from "../../../engine/index.js";
 import type { OpenOptions } from "../../../engine/index.js";
-import { jsonMessages } from "../../../engine/stores/streams/json-mode.js";
+import { jsonMessages, prepareJsonMessages } from "../../../engine/stores/streams/json-mode.js";
 import { readAll, str, text } from "../../contract/byte-stream-store.contract.js";
 import { rejectsWith, useDatabases } from "../../contract/event-store.contract.js";
 
@@ -40,6 +40,44 @@ describe("JSON mode", () => {
     await db.streams.append("b", elements[5]!);
     expect(new TextDecoder().decode((await db.streams.read("b")).data)).toBe(`[${[...elements, elements[5]].join(",")}]`);
     expect((await db.streams.readMessages("b")).messages.map((m) => str(m.data))).toEqual([...elements, elements[5]]);
+  });
+
+  it("when a body is prepared ahead in slices, the write takes the same messages, or the same error, as without; once, and only under its own name", async () => {
+    const outcome = (run: () => { payload: Uint8Array; lengths: number[] }): unknown => {
+      try {
+        const { payload, lengths } = run();
+        return { payload: Buffer.from(payload).toString("latin1"), lengths };
+      } catch (err) {
+        return { code: (err as { code?: string }).code, message: (err as Error).message };
+      }
+    };
+    const big = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => ({ i, s: "v".repeat(i % 50) })));
+    const bodies = [
+      big,
+      `\ufeff${big}`,
+      big.slice(0, -1),
+      `${big.slice(0, 400_000)}x${big.slice(400_001)}`,
+      JSON.stringify("one ".repeat(200_000)),
+      `[${"1,".repeat(150_000)}1]`,
+      "[]",
+      "\u00ff",
+    ];
+    for (const body of bodies) {
+      const bytes = Buffer.from(body);
+      const direct = outcome(() => jsonMessages(bytes, "data"));
+      const again = Buffer.from(body);
+      await prepareJsonMessages(again, "data");
+      expect([body.length, outcome(() => jsonMessages(again, "data"))]).toEqual([body.length, direct]);
+      // Taken once: a second write of the same bytes does the work itself, with the same outcome.
+      expect(outcome(() => jsonMessages(again, "data"))).toEqual(direct);
+      // Prepared under another name: not used (the error would name the wrong argument).
+      const other = Buffer.from(body);
+      await prepareJsonMessages(other, "options.data");
+      expect(outcome(() => jsonMessages(other, "data"))).toEqual(direct);
+    }
+    const latin1 = Buffer.from([0x5b, 0xff, 0x5d]);
+    await prepareJsonMessages(latin1, "data");
+    expect(outcome(() => jsonMessages(latin1, "data"))).toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
   it("when appends carry single values and arrays, reads return one JSON array of every message", async () => {

@@ -4,7 +4,7 @@
  * documents and on thousands of mutations of them), finds the same top-level
  * elements, and refuses a body with too many elements before walking it all.
  */
-import { JsonSyntaxError, scanJson, TooManyElements } from "../../../engine/stores/streams/json-scanner.js";
+import { JsonScanner, JsonSyntaxError, scanJson, TooManyElements } from "../../../engine/stores/streams/json-scanner.js";
 import { Rng } from "../../support/fuzz.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -97,6 +97,39 @@ describe("the JSON scanner", () => {
       if (scans(bytes(doc)) !== expected) throw new Error(`scanner and JSON.parse disagree (JSON.parse ${expected ? "accepts" : "refuses"}): ${JSON.stringify(doc)}`);
     }
     expect(rejected).toBeGreaterThan(5000);
+  });
+
+  it("when the walk is sliced at any step, it answers what one walk answers: the same scan, or the same error at the same byte", () => {
+    const r = new Rng(23);
+    const alphabet = ' \t\n[]{}",:\\0123456789.eE+-truefalsnul';
+    const outcome = (run: () => unknown): unknown => {
+      try {
+        return run();
+      } catch (err) {
+        return err instanceof JsonSyntaxError ? `${err.constructor.name} ${err.message}` : err instanceof TooManyElements ? "TooManyElements" : err;
+      }
+    };
+    for (let n = 0; n < 3000; n++) {
+      let doc = spaced(r, JSON.stringify(r.chance(0.7) ? Array.from({ length: r.int(8) }, () => randomValue(r)) : randomValue(r)));
+      if (r.chance(0.4)) {
+        const at = r.int(doc.length + 1);
+        doc = doc.slice(0, at) + alphabet[r.int(alphabet.length)] + doc.slice(at + (r.chance(0.5) ? 1 : 0));
+      }
+      const b = bytes(doc);
+      const limit = r.chance(0.2) ? r.int(4) : Infinity;
+      const whole = outcome(() => scanJson(b, limit));
+      for (const step of [1, 2, 3, 7, 64]) {
+        const sliced = outcome(() => {
+          const scanner = new JsonScanner(b, limit);
+          for (let until = step; ; until += step) {
+            const scan = scanner.scan(until);
+            if (scan !== undefined) return scan;
+            if (until > b.length + step) throw new Error("the sliced walk never ended");
+          }
+        });
+        expect([doc, step, sliced]).toEqual([doc, step, whole]);
+      }
+    }
   });
 
   it("when an array has more elements than allowed, it stops with TooManyElements before walking the rest", () => {
