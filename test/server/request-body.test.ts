@@ -2,15 +2,16 @@
  * readBody over a real loopback HTTP server: bodies announced by Content-Length
  * are copied into one buffer as they arrive, chunked bodies are joined at the
  * end; both must come out byte for byte, at every size around the socket's
- * chunk sizes (16 KiB and 64 KiB reads) and the limit, and the budget must be
+ * chunk sizes (16 KiB and 64 KiB reads), around the size from which an announced
+ * body is assembled as it arrives (ASSEMBLE_FROM_BYTES) and the limit, and the budget must be
  * given back whatever happens.
  */
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryBudget, ServerBusy } from "../../engine/server/memory-budget.js";
-import { ClientGone, PayloadTooLarge, readBody } from "../../engine/server/request-body.js";
+import { ASSEMBLE_FROM_BYTES, ClientGone, PayloadTooLarge, readBody } from "../../engine/server/request-body.js";
 
-const LIMIT = 1024 * 1024;
+const LIMIT = 4 * 1024 * 1024;
 let server: Server;
 let port: number;
 let budget: MemoryBudget;
@@ -67,7 +68,8 @@ function patterned(n: number): Uint8Array {
 
 describe("readBody", () => {
   it("returns every body byte for byte, announced or chunked, at sizes around the socket's chunks and the limit", async () => {
-    for (const size of [1, 2, 16383, 16384, 16385, 65535, 65536, 65537, 200_000, LIMIT - 1, LIMIT]) {
+    const A = ASSEMBLE_FROM_BYTES;
+    for (const size of [1, 2, 16383, 16384, 16385, 65535, 65536, 65537, 200_000, A - 1, A, A + 1, A + 65536, 3 * A + 7, LIMIT - 1, LIMIT]) {
       for (const chunked of [false, true]) {
         for (const piece of [size, 1000, 65536]) {
           const body = patterned(size);
