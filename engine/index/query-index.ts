@@ -106,11 +106,6 @@ export class PostingList {
     return lo;
   }
 
-  has(location: number): boolean {
-    const i = this.lowerBound(location);
-    return i < this.length && this.at(i) === location;
-  }
-
   /** Keeps the locations in [from, to) that `map` keeps, moved; returns the new length. */
   remap(from: number, to: number, map: (location: number) => number): number {
     this.load();

@@ -33,7 +33,8 @@ describe("PostingList.lowerBound", () => {
         const expected = linearLowerBound(locations, probe);
         // A hint is valid when every index before it holds a smaller location: 0..expected.
         for (let hint = 0; hint <= expected; hint++) expect([probe, hint, list.lowerBound(probe, hint)]).toEqual([probe, hint, expected]);
-        expect(list.has(probe)).toBe(locations.includes(probe));
+        const at = list.lowerBound(probe);
+        expect(at < list.length && list.at(at) === probe).toBe(locations.includes(probe));
       }
     }
   });

@@ -186,15 +186,11 @@ export class StreamReads {
     return { data, end, hasMore: end.messages < c.tailMessages };
   }
 
-  /**
-   * Messages from `p` (checked), at most `maxMessages` of them and at most
-   * `maxBytes` (but at least one), each counted with `overhead` bytes more.
-   */
-  readMessages(inc: StreamIncarnation, p: Position, maxMessages: number, maxBytes = Infinity, overhead = 0): MessagesRead {
+  /** Messages from `p` (checked), at most `maxMessages` of them. */
+  readMessages(inc: StreamIncarnation, p: Position, maxMessages: number): MessagesRead {
     const c = inc.chunks;
     const messages: { data: Uint8Array; end: Position }[] = [];
     let end = p;
-    let bytes = 0;
     for (let i = p.messages < c.tailMessages ? c.chunkOf(p.messages) : c.count; i < c.count; i++) {
       const { payload, lengths } = this.chunk(inc, i);
       const first = c.firstMessage(i);
@@ -202,10 +198,9 @@ export class StreamReads {
       for (let k = 0; k < c.endMessage(i) - first; k++) {
         const length = lengths[k]!;
         if (first + k >= end.messages) {
-          if (messages.length > 0 && (messages.length >= maxMessages || bytes + length + overhead > maxBytes)) return { messages, end, hasMore: true };
+          if (messages.length >= maxMessages) return { messages, end, hasMore: true };
           end = { messages: first + k + 1, bytes: end.bytes + length };
           messages.push({ data: payload.slice(at, at + length), end });
-          bytes += length + overhead;
         }
         at += length;
       }
