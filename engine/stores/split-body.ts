@@ -14,7 +14,19 @@
 import { corruption } from "../errors.js";
 import { decode, encode } from "../format/codec.js";
 
-const LENGTH_BYTES = 4;
+/** A body starts with the u32 length of its head. */
+export const HEAD_LENGTH_BYTES = 4;
+const LENGTH_BYTES = HEAD_LENGTH_BYTES;
+
+/**
+ * Where the tail starts in a body whose first bytes are `prefix` (at least its
+ * length field): for a reader that reads a large body in pieces and only its
+ * beginning first.
+ */
+export function tailStart(prefix: Uint8Array): number {
+  if (prefix.length < LENGTH_BYTES) throw corruption("(record body)", 0, "body is shorter than its head length");
+  return LENGTH_BYTES + new DataView(prefix.buffer, prefix.byteOffset, LENGTH_BYTES).getUint32(0, true);
+}
 
 /** The length-prefixed head, in its own memory (it must outlive the next encode()). */
 export function encodeHead(value: unknown): Uint8Array {
@@ -40,8 +52,7 @@ export function tailBytes(body: Uint8Array): Uint8Array {
 }
 
 function headEnd(body: Uint8Array): number {
-  if (body.length < LENGTH_BYTES) throw corruption("(record body)", 0, "body is shorter than its head length");
-  const length = new DataView(body.buffer, body.byteOffset, LENGTH_BYTES).getUint32(0, true);
-  if (LENGTH_BYTES + length > body.length) throw corruption("(record body)", 0, "head runs past the end of the body");
-  return LENGTH_BYTES + length;
+  const end = tailStart(body);
+  if (end > body.length) throw corruption("(record body)", 0, "head runs past the end of the body");
+  return end;
 }

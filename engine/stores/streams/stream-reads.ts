@@ -15,12 +15,10 @@ import type { Log } from "../../log/log.js";
 import { openRecordPieces, type BodyRange, type RecordPieces } from "../../log/record-pieces.js";
 import type { ChunkIndex } from "./chunk-index.js";
 import { CLOSE_ARRAY, COMMA, OPEN_ARRAY } from "./json-mode.js";
+import { HEAD_LENGTH_BYTES, tailStart } from "../split-body.js";
 import { chunkPayload, decodeChunkHead } from "./stream-codec.js";
 import type { StreamIncarnation } from "./stream-incarnation.js";
 import type { Position } from "./stream-offsets.js";
-
-/** A record body starts with the u32 length of its head (split-body.ts). */
-const HEAD_LENGTH_BYTES = 4;
 
 export interface BytesRead {
   data: Uint8Array;
@@ -115,8 +113,7 @@ export class StreamReads {
     if (record.type !== RecordType.ByteStreamChunk) {
       throw corruption("(byte stream index)", c.location(i), `byte stream ${inc.streamId} points at a record of type ${record.type}, not a chunk`);
     }
-    const headLength = new DataView(record.prefix(HEAD_LENGTH_BYTES).buffer).getUint32(0, true);
-    const payloadStart = HEAD_LENGTH_BYTES + headLength;
+    const payloadStart = tailStart(record.prefix(HEAD_LENGTH_BYTES));
     let from = payloadStart;
     if (inc.json) {
       const lengths = decodeChunkHead(record.prefix(payloadStart)).lengths ?? [length];
