@@ -379,7 +379,7 @@ export interface ByteStreamStore {
   readInPieces(
     id: string,
     offset?: string,
-    options?: { maxBytes?: number; of?: ByteStreamInfo; pieceBytes?: number },
+    options?: { maxBytes?: number; of?: ByteStreamInfo; pieceBytes?: number; allocate?: (length: number) => Uint8Array },
   ): Promise<{ pieces: Iterable<Uint8Array>; length: number; offset: string; hasMore: boolean; closed: boolean }>;
 }
 

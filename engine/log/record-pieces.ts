@@ -33,7 +33,8 @@ export interface RecordPieces {
   bodyLength: number;
   /** Body bytes [0, length), not yet checked (the pieces check the whole body): to find where the range lies. */
   prefix(length: number): Uint8Array;
-  pieces(range: BodyRange, pieceBytes: number): Generator<Uint8Array>;
+  /** `allocate(length)` gives the memory each piece is read into (a view of `length` bytes). */
+  pieces(range: BodyRange, pieceBytes: number, allocate?: (length: number) => Uint8Array): Generator<Uint8Array>;
 }
 
 export function openRecordPieces(log: Log, location: number): RecordPieces {
@@ -58,7 +59,7 @@ export function openRecordPieces(log: Log, location: number): RecordPieces {
     return bytes;
   }
 
-  function* pieces(range: BodyRange, pieceBytes: number): Generator<Uint8Array> {
+  function* pieces(range: BodyRange, pieceBytes: number, allocate = (length: number): Uint8Array => new Uint8Array(length)): Generator<Uint8Array> {
     const sum = checksumStream();
     sum.update(header.subarray(8, RECORD_HEADER_BYTES));
     for (let at = 0; at < bodyLength; ) {
@@ -66,10 +67,11 @@ export function openRecordPieces(log: Log, location: number): RecordPieces {
       // Pieces line up with the range, so that each handed-out piece is a whole buffer.
       const until = at < range.from ? range.from : at < range.to ? Math.min(range.to, at + pieceBytes) : bodyLength;
       const length = Math.min(until, bodyLength) - at;
-      const piece = new Uint8Array(length);
+      // Pieces skipped before the range are read only to be hashed: into memory of their own.
+      const handOut = at >= range.from && at < range.to;
+      const piece = handOut ? allocate(length) : new Uint8Array(length);
       if (segment.read(piece, 0, length, offset + RECORD_HEADER_BYTES + at) !== length) throw damaged("its body is not all there");
       sum.update(piece);
-      const handOut = at >= range.from && at < range.to;
       at += length;
       if (at === bodyLength && sum.digest() !== stored) throw damaged("its checksum does not match");
       if (handOut) yield piece;

@@ -13,8 +13,18 @@
  */
 export class MemoryBudget {
   private used = 0;
+  private reclaim: ((bytes: number) => void) | undefined;
 
   constructor(readonly limit: number) {}
+
+  /**
+   * `reclaim(bytes)` gives back bytes the server keeps only to reuse (idle body
+   * buffers); it is asked before a take is refused, so kept memory never turns
+   * a client away.
+   */
+  reclaimWith(reclaim: (bytes: number) => void): void {
+    this.reclaim = reclaim;
+  }
 
   get inUse(): number {
     return this.used;
@@ -26,6 +36,12 @@ export class MemoryBudget {
 
   /** Takes `bytes` if the total stays within the limit. */
   take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) this.reclaim?.(this.used + bytes - this.limit);
+    return this.takeSpare(bytes);
+  }
+
+  /** Takes `bytes` only if the budget has them without reclaiming anything. */
+  takeSpare(bytes: number): boolean {
     if (this.used + bytes > this.limit) return false;
     this.used += bytes;
     return true;
@@ -46,6 +62,13 @@ export class Reservation {
     if (!this.budget.take(bytes)) return false;
     this.held += bytes;
     return true;
+  }
+
+  /** Gives back `bytes` of what this holder reserved, for memory it no longer holds. */
+  shrink(bytes: number): void {
+    const given = Math.min(bytes, this.held);
+    this.budget.give(given);
+    this.held -= given;
   }
 
   release(): void {

@@ -13,11 +13,14 @@ import { START_OFFSET } from "../stores/streams/stream-offsets.js";
 import { isJsonContentType } from "../stores/streams/json-mode.js";
 import type * as api from "../types.js";
 import { BadRequest, entityTag, H, parseOffsetParam, responseCursor } from "./protocol.js";
+import type { RequestMemory } from "./request-memory.js";
 import { send, sendPieces, type Headers } from "./responses.js";
 import { serveSse, type SseContext } from "./sse.js";
 
 export interface ReadContext extends SseContext {
   readonly streams: api.ByteStreamStore;
+  /** Answers are read into the server's kept memory, held by the request (fresh pages fault in on the event loop). */
+  memoryOf(req: IncomingMessage): RequestMemory;
   readonly maxReadBytes: number;
   readonly longPollMs: number;
 }
@@ -37,10 +40,12 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
   // waits must not hand it the new stream's bytes at an offset of the old one.
   const of = ctx.streams.touch(id);
   const start = offset === "now" ? of.offset : offset === undefined || offset === "-1" ? START_OFFSET : offset;
-  let read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of });
+  const memory = ctx.memoryOf(req);
+  const allocate = memory.answerBuffer;
+  let read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of, allocate });
   if (live === "long-poll" && read.offset === start) {
     if (!read.closed && (await ctx.streams.waitForData(id, start, ctx.longPollMs, signal))) {
-      read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of });
+      read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of, allocate });
     }
     if (read.offset === start) {
       // Nothing new: the wait timed out (or was cut short), or the stream is closed.
@@ -62,8 +67,11 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
     return;
   }
   // An answer of one message larger than the read budget comes in pieces, a turn apart.
-  if (Array.isArray(read.pieces)) send(res, 200, headers, read.pieces[0] as Uint8Array);
-  else await sendPieces(res, 200, headers, read.length, read.pieces);
+  if (Array.isArray(read.pieces)) {
+    const answer = read.pieces[0] as Uint8Array;
+    res.once("finish", () => memory.written(answer));
+    send(res, 200, headers, answer);
+  } else await sendPieces(res, 200, headers, read.length, read.pieces, (piece) => memory.written(piece));
 }
 
 export function handleHead(ctx: ReadContext, _req: IncomingMessage, res: ServerResponse, id: string): void {

@@ -8,7 +8,15 @@ import type { IncomingMessage } from "node:http";
 import { ServerBusy, type Reservation } from "./memory-budget.js";
 
 /** Received bytes after which a large announced body is copied into one buffer of its length as it arrives. */
-export const ASSEMBLE_FROM_BYTES = 1024 * 1024;
+export const ASSEMBLE_FROM_BYTES = 256 * 1024;
+
+/**
+ * Body bytes taken in one event-loop turn before the request is paused until
+ * the next. libuv reads a socket up to 32 times (64 KiB each) in one turn, and
+ * each read is copied by the HTTP parser into a new buffer whose pages fault
+ * in: 2 MiB of body held the loop several ms in one go.
+ */
+export const TURN_BYTES = 512 * 1024;
 
 export class PayloadTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -35,9 +43,11 @@ export class ClientGone extends Error {
  * ASSEMBLE_FROM_BYTES have arrived, not when the headers announce the length:
  * a client that announces 15 MiB and trickles holds only what it sent. Smaller
  * bodies, and chunked ones of unknown length, are joined at the end (a body of
- * one chunk is not copied at all).
+ * one chunk is not copied at all). `assembleIn(length)` gives the buffer to
+ * assemble in (at least `length` bytes; the server's kept BodyBuffers): the
+ * body returned is a view of it.
  */
-export function readBody(req: IncomingMessage, limit: number, reservation: Reservation, budgetLimit: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, limit: number, reservation: Reservation, budgetLimit: number, assembleIn: (length: number) => Buffer = Buffer.allocUnsafeSlow): Promise<Uint8Array> {
   const announced = Number(req.headers["content-length"]);
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(new PayloadTooLarge(limit));
   const upFront = Number.isFinite(announced) && announced > 0 ? announced : 0;
@@ -47,8 +57,19 @@ export function readBody(req: IncomingMessage, limit: number, reservation: Reser
     let whole: Buffer | undefined;
     let filled = 0;
     let size = 0;
+    let turnBytes = 0;
+    let nextTurn: NodeJS.Immediate | undefined;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
+      turnBytes += chunk.length;
+      if (turnBytes >= TURN_BYTES && nextTurn === undefined) {
+        req.pause();
+        nextTurn = setImmediate(() => {
+          nextTurn = undefined;
+          turnBytes = 0;
+          req.resume();
+        });
+      }
       if (size > limit) {
         cleanup();
         req.pause();
@@ -68,7 +89,7 @@ export function readBody(req: IncomingMessage, limit: number, reservation: Reser
       }
       parts.push(chunk);
       if (whole === undefined && upFront > ASSEMBLE_FROM_BYTES && size >= ASSEMBLE_FROM_BYTES && size <= upFront) {
-        whole = Buffer.allocUnsafeSlow(upFront);
+        whole = assembleIn(upFront);
         for (const part of parts) filled += part.copy(whole, filled);
         parts = [];
       }
@@ -85,6 +106,8 @@ export function readBody(req: IncomingMessage, limit: number, reservation: Reser
       reject(err instanceof ClientGone || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || req.destroyed ? new ClientGone() : err);
     };
     const cleanup = (): void => {
+      if (nextTurn !== undefined) clearImmediate(nextTurn);
+      nextTurn = undefined;
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onError);

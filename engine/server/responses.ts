@@ -72,8 +72,17 @@ export function send(res: ServerResponse, status: number, headers: Headers, body
  * does not hold the server. A piece that fails to come (a damaged record)
  * before anything was sent is the caller's error to answer; after, the answer
  * is aborted: the client sees fewer bytes than Content-Length, never bad bytes.
+ * `written(piece)` is called once the socket has taken a piece (its memory
+ * can serve again); never for a piece whose write failed.
  */
-export async function sendPieces(res: ServerResponse, status: number, headers: Headers, length: number, pieces: Iterable<Uint8Array>): Promise<void> {
+export async function sendPieces(
+  res: ServerResponse,
+  status: number,
+  headers: Headers,
+  length: number,
+  pieces: Iterable<Uint8Array>,
+  written: (piece: Uint8Array) => void = () => {},
+): Promise<void> {
   const iterator = pieces[Symbol.iterator]();
   let next: IteratorResult<Uint8Array>;
   try {
@@ -88,7 +97,8 @@ export async function sendPieces(res: ServerResponse, status: number, headers: H
   res.statusCode = status;
   while (!next.done) {
     if (res.destroyed) return;
-    if (!res.write(next.value)) await drained(res);
+    const piece = next.value;
+    if (!res.write(piece, (err) => err == null && written(piece))) await drained(res);
     await new Promise((turn) => setImmediate(turn));
     try {
       next = iterator.next();

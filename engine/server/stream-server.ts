@@ -19,8 +19,10 @@ import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
 import type * as api from "../types.js";
 import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
+import { RequestMemory } from "./request-memory.js";
 import { AccessToken } from "./access-token.js";
-import { MemoryBudget, ServerBusy, type Reservation } from "./memory-budget.js";
+import { KeptBuffers } from "./kept-buffers.js";
+import { MemoryBudget, ServerBusy } from "./memory-budget.js";
 import { ClientGone, PayloadTooLarge, readBody } from "./request-body.js";
 import { send, sendError, setCommonHeaders } from "./responses.js";
 import { handleDelete, handlePost, handlePut, type WriteContext } from "./write-routes.js";
@@ -54,6 +56,8 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_PORT = 4437;
 export const DEFAULT_HOST = "127.0.0.1";
 const SHUTDOWN_GRACE_MS = 5000;
+/** At most this much (and an eighth of the memory budget) is kept in idle buffers for reuse. */
+const MAX_KEPT_BYTES = 32 * 1024 * 1024;
 
 export class StreamServer implements ReadContext, WriteContext {
   readonly longPollMs: number;
@@ -62,7 +66,8 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly maxReadBytes: number;
   readonly maxBodyBytes: number;
   readonly memory: MemoryBudget;
-  private readonly reservations = new WeakMap<IncomingMessage, Reservation>();
+  private readonly memories = new WeakMap<IncomingMessage, RequestMemory>();
+  private readonly kept: KeptBuffers;
   private readonly access: AccessToken | undefined;
   /** Where Location headers point: publicUrl, or the listening address once known. */
   private origin: string;
@@ -81,6 +86,7 @@ export class StreamServer implements ReadContext, WriteContext {
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.memory = new MemoryBudget(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
+    this.kept = new KeptBuffers(this.memory, Math.min(MAX_KEPT_BYTES, this.memory.limit / 8));
     this.access = options.accessToken === undefined ? undefined : new AccessToken(options.accessToken);
     this.origin = options.publicUrl?.replace(/\/+$/, "") ?? "";
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -102,9 +108,15 @@ export class StreamServer implements ReadContext, WriteContext {
   }
 
   bodyOf(req: IncomingMessage): Promise<Uint8Array> {
-    let reservation = this.reservations.get(req);
-    if (reservation === undefined) this.reservations.set(req, (reservation = this.memory.reservation()));
-    return readBody(req, this.maxBodyBytes, reservation, this.memory.limit);
+    const memory = this.memoryOf(req);
+    return readBody(req, this.maxBodyBytes, memory.reservation, this.memory.limit, (length) => memory.bodyBuffer(length));
+  }
+
+  /** What `req` holds of the server's memory, until it is answered. */
+  memoryOf(req: IncomingMessage): RequestMemory {
+    let memory = this.memories.get(req);
+    if (memory === undefined) this.memories.set(req, (memory = new RequestMemory(this.memory.reservation(), this.kept)));
+    return memory;
   }
 
   /** The server's own origin, never the client's Host header (which anyone can set). */
@@ -163,8 +175,9 @@ export class StreamServer implements ReadContext, WriteContext {
         sendError(res, method, err);
       }
     } finally {
-      // The body's bytes are the request's until it is answered (they are framed, then dropped).
-      this.reservations.get(req)?.release();
+      // A body's bytes are the request's until it is answered: the store framed
+      // them during its call, which has settled.
+      this.memories.get(req)?.release();
       this.inFlight.delete(request);
       if (this.inFlight.size === 0) this.idle?.();
     }

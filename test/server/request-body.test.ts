@@ -9,16 +9,24 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryBudget, ServerBusy } from "../../engine/server/memory-budget.js";
-import { ASSEMBLE_FROM_BYTES, ClientGone, PayloadTooLarge, readBody } from "../../engine/server/request-body.js";
+import { ASSEMBLE_FROM_BYTES, ClientGone, PayloadTooLarge, readBody, TURN_BYTES } from "../../engine/server/request-body.js";
 
 const LIMIT = 4 * 1024 * 1024;
 let server: Server;
 let port: number;
 let budget: MemoryBudget;
 const outcomes: { body?: Uint8Array; error?: unknown }[] = [];
+let mostInOneTurn = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    // The most body bytes the request took in one event-loop turn.
+    let inTurn = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (inTurn === 0) setImmediate(() => (inTurn = 0));
+      inTurn += chunk.length;
+      mostInOneTurn = Math.max(mostInOneTurn, inTurn);
+    });
     const reservation = budget.reservation();
     readBody(req, LIMIT, reservation, budget.limit).then(
       (body) => {
@@ -81,6 +89,20 @@ describe("readBody", () => {
           expect(Buffer.compare(got, body)).toBe(0);
           expect(budget.inUse).toBe(0);
         }
+      }
+    }
+  });
+
+  it("takes a large body sent at once over several turns, at most TURN_BYTES (and the read that crossed it) in each", async () => {
+    for (const size of [TURN_BYTES - 1, TURN_BYTES, TURN_BYTES + 1, LIMIT]) {
+      for (const chunked of [false, true]) {
+        mostInOneTurn = 0;
+        outcomes.length = 0;
+        const body = patterned(size);
+        expect(await send(body, size, chunked)).toBe(200);
+        expect(Buffer.compare(outcomes[0]!.body!, body)).toBe(0);
+        // One socket read (64 KiB) may land after the pause; none after that.
+        expect([size, chunked, mostInOneTurn <= TURN_BYTES + 2 * 65536]).toEqual([size, chunked, true]);
       }
     }
   });

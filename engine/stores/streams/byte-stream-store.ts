@@ -105,18 +105,19 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
   async readInPieces(
     id: string,
     offset?: string,
-    options?: { maxBytes?: number; of?: api.ByteStreamInfo; pieceBytes?: number },
+    options?: { maxBytes?: number; of?: api.ByteStreamInfo; pieceBytes?: number; allocate?: (length: number) => Uint8Array },
   ): Promise<{ pieces: Iterable<Uint8Array>; length: number; offset: string; hasMore: boolean; closed: boolean }> {
     const o = checkObject(options, "options");
     const maxBytes = checkCount(o.maxBytes, "options.maxBytes");
     const pieceBytes = o.pieceBytes === undefined ? DEFAULT_PIECE_BYTES : checkCount(o.pieceBytes, "options.pieceBytes");
+    const allocate = o.allocate === undefined ? newMemory : checkedAllocate(o.allocate);
     const { inc, position } = this.readable(id, offset, o.of);
     const large = this.reads.largeMessage(inc, position, maxBytes);
     if (large === undefined) {
-      const r = this.reads.readBytes(inc, position, maxBytes);
+      const r = this.reads.readBytes(inc, position, maxBytes, allocate);
       return { pieces: [r.data], length: r.data.length, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
     }
-    const body = large.record.pieces(large.range, pieceBytes);
+    const body = large.record.pieces(large.range, pieceBytes, allocate);
     return {
       pieces: large.json ? bracketed(body) : body,
       length: large.length + (large.json ? 2 : 0),
@@ -316,4 +317,20 @@ function* bracketed(pieces: Iterable<Uint8Array>): Generator<Uint8Array> {
   yield Uint8Array.of(OPEN_ARRAY);
   yield* pieces;
   yield Uint8Array.of(CLOSE_ARRAY);
+}
+
+function newMemory(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length);
+}
+
+/** The caller's allocate, held to its word: memory of at least the length asked for, handed back as a view of that length. */
+function checkedAllocate(allocate: unknown): (length: number) => Uint8Array {
+  if (typeof allocate !== "function") throw new SeglogError("INVALID_ARGUMENT", "options.allocate must be a function", { argument: "options.allocate" });
+  return (length) => {
+    const memory: unknown = allocate(length);
+    if (!(memory instanceof Uint8Array) || memory.length < length) {
+      throw new SeglogError("INVALID_ARGUMENT", `options.allocate must return a Uint8Array of at least ${length} bytes`, { argument: "options.allocate" });
+    }
+    return memory.subarray(0, length);
+  };
 }

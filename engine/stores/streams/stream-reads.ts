@@ -71,8 +71,8 @@ export class StreamReads {
    * would be passed (one message is returned whole however large). A JSON
    * stream's bytes are a JSON array of its messages.
    */
-  readBytes(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
-    if (inc.json) return this.readJsonArray(inc, p, maxBytes);
+  readBytes(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array = newMemory): BytesRead {
+    if (inc.json) return this.readJsonArray(inc, p, maxBytes, allocate);
     const c = inc.chunks;
     if (p.messages >= c.tailMessages) return { data: new Uint8Array(0), end: p, hasMore: false };
     const from = c.chunkOf(p.messages);
@@ -82,7 +82,7 @@ export class StreamReads {
       total += c.endByte(to) - c.firstByte(to);
       to++;
     }
-    const out = Buffer.allocUnsafe(total);
+    const out = allocate(total);
     let at = 0;
     for (let i = from; i < to; i++) {
       const length = c.endByte(i) - c.firstByte(i);
@@ -132,9 +132,17 @@ export class StreamReads {
    * once, straight from its chunk into the answer: a message object and copy
    * apiece cost 11 ms for a 1 MiB answer of 64-byte messages, in one turn.
    */
-  private readJsonArray(inc: StreamIncarnation, p: Position, maxBytes: number): BytesRead {
+  /**
+   * The answer is written straight into memory sized for what can be in it (the
+   * budget, or less when the stream holds less): the messages of a chunk are
+   * only valid until the next record read, and copying them through buffers of
+   * their own costs a second copy and fresh pages.
+   */
+  private readJsonArray(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array): BytesRead {
     const c = inc.chunks;
-    const parts: Buffer[] = [];
+    const remaining = c.tail.bytes - p.bytes + (c.tailMessages - p.messages) + 2;
+    let data = allocate(Math.min(remaining, Math.max(maxBytes, 2)));
+    data[0] = OPEN_ARRAY;
     let used = 1; // "["
     let taken = 0;
     let end = p;
@@ -145,42 +153,30 @@ export class StreamReads {
       const count = c.endMessage(i) - first;
       const k = Math.max(0, end.messages - first);
       const start = sum(lengths, 0, k);
-      // The run of messages of this chunk that fits: [k, to), bytes [start, stop) of its payload.
-      let to = k;
-      let stop = start;
-      while (to < count) {
-        const length = lengths[to]!;
+      let read = start;
+      let m = k;
+      for (; m < count; m++) {
+        const length = lengths[m]!;
         if (taken > 0 && used + length + 1 > maxBytes) {
           full = true;
           break;
         }
-        used += length + 1;
-        taken++;
-        stop += length;
-        to++;
-      }
-      if (to === k) continue;
-      // The chunk's payload is only valid until the next read: copy the run now, each message followed by ",".
-      const source = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-      const part = Buffer.allocUnsafe(stop - start + (to - k));
-      let read = start;
-      let write = 0;
-      for (let m = k; m < to; m++) {
-        const length = lengths[m]!;
-        write += source.copy(part, write, read, read + length);
-        part[write++] = COMMA;
+        // Only a first message larger than the budget can outgrow the memory.
+        if (used + length + 1 > data.length) data = grown(data, used, used + length + 1, allocate);
+        data.set(payload.subarray(read, read + length), used);
+        used += length;
+        data[used++] = COMMA;
         read += length;
+        taken++;
       }
-      parts.push(part);
-      end = { messages: first + to, bytes: end.bytes + (stop - start) };
+      if (m > k) end = { messages: first + m, bytes: end.bytes + (read - start) };
     }
-    const data = Buffer.allocUnsafe(taken === 0 ? 2 : used);
-    data[0] = OPEN_ARRAY;
-    let write = 1;
-    for (const part of parts) write += part.copy(data, write);
     // The last message's "," becomes the "]" (or "[" is followed by it when nothing was taken).
-    data[taken === 0 ? 1 : write - 1] = CLOSE_ARRAY;
-    return { data, end, hasMore: end.messages < c.tailMessages };
+    if (taken === 0) used++;
+    data[used - 1] = CLOSE_ARRAY;
+    // An answer that filled little of its memory (the next message did not fit) is not kept in all of it.
+    const answer = used * 2 < data.length ? Buffer.from(data.subarray(0, used)) : data.subarray(0, used);
+    return { data: answer, end, hasMore: end.messages < c.tailMessages };
   }
 
   /** Messages from `p` (checked), at most `maxMessages` of them. */
@@ -255,6 +251,17 @@ export class StreamReads {
     }
     return record;
   }
+}
+
+function newMemory(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length);
+}
+
+/** Memory of at least `need` bytes holding `data`'s first `used`. */
+function grown(data: Uint8Array, used: number, need: number, allocate: (length: number) => Uint8Array): Uint8Array {
+  const next = allocate(need);
+  next.set(data.subarray(0, used));
+  return next;
 }
 
 function sum(values: number[], from: number, to: number): number {

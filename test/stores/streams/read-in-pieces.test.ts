@@ -38,6 +38,19 @@ async function same(db: Database, id: string, offset: string | undefined, pieceB
     whole.closed,
   ]);
   expect(Buffer.compare(bytes, whole.data)).toBe(0);
+  // Read into the caller's memory: larger than asked and full of other bytes, none of which may show.
+  let given = 0;
+  const intoDirty = await db.streams.readInPieces(id, offset, {
+    maxBytes: BUDGET,
+    pieceBytes,
+    allocate: (length) => {
+      given += length;
+      return Buffer.alloc(length + 13, 0xee);
+    },
+  });
+  expect([intoDirty.length, intoDirty.offset, intoDirty.hasMore]).toEqual([whole.data.length, whole.offset, whole.hasMore]);
+  expect(Buffer.compare(joined(intoDirty.pieces, Math.max(pieceBytes, whole.data.length <= BUDGET ? whole.data.length : 1)), whole.data)).toBe(0);
+  if (whole.data.length > 2) expect(given).toBeGreaterThan(0);
 }
 
 describe("byte stream reads in pieces", () => {
@@ -95,6 +108,26 @@ describe("byte stream reads in pieces", () => {
     expect(error).toBeInstanceOf(SeglogError);
     expect(error).toMatchObject({ code: "CORRUPTION" });
     expect(handedOut).toBeLessThan(r.length);
+    await db.close();
+  });
+
+  it("options.allocate must be a function that gives at least the bytes asked for", async () => {
+    const db = await open(tmp.path);
+    await db.streams.create("b", { contentType: "application/octet-stream" });
+    await db.streams.append("b", patternBytes(3 * BUDGET, 5));
+    const codeOf = async (allocate: unknown): Promise<unknown> => {
+      try {
+        const r = await db.streams.readInPieces("b", undefined, { maxBytes: BUDGET, allocate: allocate as (n: number) => Uint8Array });
+        for (const piece of r.pieces) void piece;
+        return "ok";
+      } catch (err) {
+        return err instanceof SeglogError ? [err.code, err.argument] : err;
+      }
+    };
+    expect(await codeOf("memory")).toEqual(["INVALID_ARGUMENT", "options.allocate"]);
+    expect(await codeOf(() => new Uint8Array(10))).toEqual(["INVALID_ARGUMENT", "options.allocate"]);
+    expect(await codeOf(() => "bytes")).toEqual(["INVALID_ARGUMENT", "options.allocate"]);
+    expect(await codeOf((n: number) => new Uint8Array(n))).toBe("ok");
     await db.close();
   });
 });
