@@ -25,11 +25,23 @@ const WARM_UP = 5;
 const HEADING = "## Event-loop time of one large request";
 const MiB = 1024 * 1024;
 
-/** Loaded into the server before its own code: the probe timer. */
+/**
+ * Loaded into the server before its own code: the probe timer. Besides the
+ * longest gap it reports how much of that gap the server's main thread spent
+ * on a CPU (Linux schedstat): the rest it was runnable but waiting for one —
+ * the client and the server share this machine's 2 cores.
+ */
 const PROBE = `
-let last = performance.now(), max = 0;
-setInterval(() => { const now = performance.now(); max = Math.max(max, now - last - 1); last = now; }, 1).unref();
-process.on("SIGUSR2", () => { process.stderr.write("GAP " + max.toFixed(1) + "\\n"); max = 0; });
+import { readFileSync } from "node:fs";
+const path = "/proc/self/task/" + process.pid + "/schedstat";
+const onCpu = () => { try { return Number(readFileSync(path, "utf8").split(" ")[0]) / 1e6; } catch { return NaN; } };
+let last = performance.now(), lastCpu = onCpu(), max = 0, maxCpu = 0;
+setInterval(() => {
+  const now = performance.now(), cpu = onCpu(), gap = now - last - 1;
+  if (gap > max) { max = gap; maxCpu = Math.min(gap, cpu - lastCpu); }
+  last = now; lastCpu = cpu;
+}, 1).unref();
+process.on("SIGUSR2", () => { process.stderr.write("GAP " + max.toFixed(1) + " " + maxCpu.toFixed(1) + "\\n"); max = 0; maxCpu = 0; });
 `;
 
 interface Row {
@@ -37,6 +49,9 @@ interface Row {
   mib: number;
   post: Summary;
   get: Summary;
+  /** Of each request's longest gap, the time the main thread was on a CPU. */
+  postOnCpu: Summary;
+  getOnCpu: Summary;
 }
 interface Summary {
   medianMs: number;
@@ -55,7 +70,9 @@ const rows: Row[] = [];
 for (const [kind, mib] of cases) {
   rows.push(await measure(kind, mib));
   const r = rows.at(-1)!;
-  console.log(`${kind} ${mib} MiB: POST median ${r.post.medianMs} ms (p90 ${r.post.p90Ms}, max ${r.post.maxMs}) | GET median ${r.get.medianMs} ms (p90 ${r.get.p90Ms}, max ${r.get.maxMs})`);
+  console.log(
+    `${kind} ${mib} MiB: POST median ${r.post.medianMs} ms (p90 ${r.post.p90Ms}, max ${r.post.maxMs}; on CPU ${r.postOnCpu.medianMs}/${r.postOnCpu.p90Ms}/${r.postOnCpu.maxMs}) | GET median ${r.get.medianMs} ms (p90 ${r.get.p90Ms}, max ${r.get.maxMs}; on CPU ${r.getOnCpu.medianMs}/${r.getOnCpu.p90Ms}/${r.getOnCpu.maxMs})`,
+  );
 }
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/request-stall.json", `${JSON.stringify({ bench: "request-stall", node: process.version, cpus: cpus().length, rounds: ROUNDS, rows }, null, 2)}\n`);
@@ -78,19 +95,20 @@ async function measure(kind: Row["kind"], mib: number): Promise<Row> {
       await sleep(50);
     }
     const base = /(http:\/\/[^\s/]+)/.exec(out)![1]!;
-    const gap = async (): Promise<number> => {
+    const gap = async (): Promise<[number, number]> => {
       err = "";
       server.kill("SIGUSR2");
-      while (!/GAP [\d.]+\n/.test(err)) await sleep(5);
-      return Number(/GAP ([\d.]+)/.exec(err)![1]);
+      while (!/GAP [\d.]+ [\d.NaN]+\n/.test(err)) await sleep(5);
+      const [, ms, cpu] = /GAP ([\d.]+) ([\d.NaN]+)/.exec(err)!;
+      return [Number(ms), Number(cpu)];
     };
     const type = kind === "json" ? "application/json" : "application/octet-stream";
     const url = `${base}/v1/stream/s`;
     await fetch(url, { method: "PUT", headers: { "content-type": type } });
     const body =
       kind === "json" ? JSON.stringify(Array.from({ length: Math.floor((mib * MiB) / 64) }, (_, i) => "y".repeat(58) + String(i % 1000).padStart(3, "0"))) : Buffer.alloc(mib * MiB, 7);
-    const posts: number[] = [];
-    const gets: number[] = [];
+    const posts: [number, number][] = [];
+    const gets: [number, number][] = [];
     for (let round = 0; round < ROUNDS + WARM_UP; round++) {
       await sleep(20);
       await gap();
@@ -106,7 +124,14 @@ async function measure(kind: Row["kind"], mib: number): Promise<Row> {
         gets.push(getGap);
       }
     }
-    return { kind, mib, post: summary(posts), get: summary(gets) };
+    return {
+      kind,
+      mib,
+      post: summary(posts.map((g) => g[0])),
+      get: summary(gets.map((g) => g[0])),
+      postOnCpu: summary(posts.map((g) => g[1])),
+      getOnCpu: summary(gets.map((g) => g[1])),
+    };
   } finally {
     const exited = new Promise((done) => server.once("exit", done));
     server.kill("SIGTERM");
@@ -140,8 +165,12 @@ function render(): string {
     "message comes whole, however large; a JSON read stops at the 1 MiB budget). JSON bodies are arrays of 64-byte strings.",
     `Node ${process.version}, ${cpus().length} CPUs, client and server on the same machine, commit ${commit()}, ${new Date().toISOString().slice(0, 10)}.`,
     "",
-    "| body | size | POST gap ms, median / p90 / max | GET gap ms, median / p90 / max |",
-    "|---|--:|--:|--:|",
-    ...rows.map((r) => `| ${r.kind} | ${r.mib} MiB | ${cell(r.post)} | ${cell(r.get)} |`),
+    "The \"on CPU\" columns are the part of each request's longest gap that the server's main thread spent running",
+    "(from /proc schedstat); the rest of the gap it was ready but waiting for a core, which the client on the same 2",
+    "cores and the server's own I/O threads were using.",
+    "",
+    "| body | size | POST gap ms, median / p90 / max | of it on CPU | GET gap ms, median / p90 / max | of it on CPU |",
+    "|---|--:|--:|--:|--:|--:|",
+    ...rows.map((r) => `| ${r.kind} | ${r.mib} MiB | ${cell(r.post)} | ${cell(r.postOnCpu)} | ${cell(r.get)} | ${cell(r.getOnCpu)} |`),
   ].join("\n");
 }

@@ -35,14 +35,19 @@ export interface FrameView {
 
 /** Writes a header for a body already placed at `at + 12` and returns the frame length. */
 export function sealFrame(buf: Uint8Array, view: DataView, at: number, type: number, flags: number, bodyLength: number): number {
+  writeFrameFields(buf, view, at, type, flags, bodyLength);
+  const end = at + RECORD_HEADER_BYTES + bodyLength;
+  view.setUint32(at + 4, checksum(buf.subarray(at + 8, end)), true);
+  return RECORD_HEADER_BYTES + bodyLength;
+}
+
+/** The header without its checksum, for a writer that computes that later (over bytes [at + 8, at + 12 + bodyLength)). */
+export function writeFrameFields(buf: Uint8Array, view: DataView, at: number, type: number, flags: number, bodyLength: number): void {
   view.setUint32(at, bodyLength, true);
   buf[at + 8] = type;
   buf[at + 9] = flags;
   buf[at + 10] = 0;
   buf[at + 11] = 0;
-  const end = at + RECORD_HEADER_BYTES + bodyLength;
-  view.setUint32(at + 4, checksum(buf.subarray(at + 8, end)), true);
-  return RECORD_HEADER_BYTES + bodyLength;
 }
 
 /**

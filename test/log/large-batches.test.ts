@@ -2,13 +2,16 @@
  * Large batches leave the event loop free: a lone sync write is fsynced on the
  * calling thread up to BLOCKING_SYNC_MAX_BYTES of batch and on a worker above
  * it; a batch of ASYNC_WRITE_MIN_BYTES or more is written on a worker too.
+ * A record from DEFERRED_SEAL_MIN_BYTES of body on gets its checksum in the
+ * flush loop, a slice a turn: it must come out checksummed whatever way it was
+ * framed, dropped by a rollback or moved to the next batch.
  * Driven on a real log at each boundary's three sizes, with writes not awaited,
  * injected write and fsync failures on the worker paths, both durabilities, and
  * a reopen that must hold exactly what was acknowledged.
  */
 import { RecordType } from "../../engine/format/constants.js";
 import { loadChecksum } from "../../engine/format/checksum.js";
-import { ASYNC_WRITE_MIN_BYTES, BLOCKING_SYNC_MAX_BYTES, GroupCommit, type PendingWrite } from "../../engine/log/group-commit.js";
+import { ASYNC_WRITE_MIN_BYTES, BLOCKING_SYNC_MAX_BYTES, DEFERRED_SEAL_MIN_BYTES, GroupCommit, type PendingWrite } from "../../engine/log/group-commit.js";
 import { Log } from "../../engine/log/log.js";
 import { MAX_RECORD_BYTES_LIMIT, RECORD_HEADER_BYTES } from "../../engine/limits.js";
 import { CountingFileSystem } from "../support/counting-file-system.js";
@@ -164,5 +167,73 @@ describe("large batches", () => {
     expect(Buffer.compare(log.reader.read(first.w.location).body, first.body)).toBe(0);
     // The 4 KiB the failed write left are not a record (recovery cuts them as a torn tail when a database opens).
     expect(() => log!.reader.read(first.w.location + ASYNC_WRITE_MIN_BYTES + 1)).toThrow();
+  });
+
+  /** Frames `body` with frame(), framePair() or in place (beginFrame/endFrame), by `how`. */
+  function frameBy(commit: GroupCommit, how: number, body: Uint8Array): number {
+    if (how % 3 === 0) return commit.frame(RecordType.ObjectBlob, 1, body);
+    if (how % 3 === 1) return commit.framePair(RecordType.ObjectBlob, 1, body.subarray(0, 5), body.subarray(5));
+    const at = commit.beginFrame(body.length);
+    commit.buffer.set(body, at + RECORD_HEADER_BYTES);
+    commit.endFrame(at, RecordType.ObjectBlob, 1, body.length);
+    return at;
+  }
+
+  for (const durability of ["sync", "buffered"] as const) {
+    it(`(${durability}) bodies on both sides of DEFERRED_SEAL_MIN_BYTES, framed every way and not awaited, read back checksummed and survive reopen`, async () => {
+      const commit = await start(new CountingFileSystem(), durability);
+      const D = DEFERRED_SEAL_MIN_BYTES;
+      const sizes = [D - 1, D, D + 1, 100, 3 * D + 5, D + 1, 40, D, 2 * D - 1];
+      const sent = sizes.map((size, k) => {
+        const body = patternBytes(size, 600 + k);
+        const w = tracked();
+        frameBy(commit, k, body);
+        commit.submit(w);
+        return { w, body };
+      });
+      expect(await Promise.all(sent.map((s) => s.w.settled))).toEqual(sizes.map(() => "ok"));
+      // The reader checks every record's checksum: an unsealed or wrongly sealed one is CORRUPTION.
+      for (const { w, body } of sent) expect(Buffer.compare(log!.reader.read(w.location).body, body)).toBe(0);
+      await commit.syncNow();
+      log!.close();
+      log = await Log.open(new CountingFileSystem(), dir.path, 64 * 1024 * 1024, MAX_RECORD_BYTES_LIMIT, false);
+      for (const { w, body } of sent) expect(Buffer.compare(log.reader.read(w.location).body, body)).toBe(0);
+    });
+  }
+
+  it("a large frame dropped by rollback leaves no checksum to compute in what is framed after it", async () => {
+    const commit = await start(new CountingFileSystem());
+    for (let how = 0; how < 3; how++) {
+      const mark = commit.mark();
+      frameBy(commit, how, patternBytes(300, 700 + how));
+      frameBy(commit, how, patternBytes(DEFERRED_SEAL_MIN_BYTES + 11, 710 + how));
+      commit.rollback(mark);
+      // One larger record where the two were: the dropped frame's offset now lies inside its body.
+      const body = patternBytes(DEFERRED_SEAL_MIN_BYTES + 4096, 720 + how);
+      const w = tracked();
+      frameBy(commit, how, body);
+      commit.submit(w);
+      expect(await w.settled).toBe("ok");
+      expect(Buffer.compare(log!.reader.read(w.location).body, body)).toBe(0);
+    }
+  });
+
+  it("large writes not awaited that overflow a batch move with their pending checksums into the next one", async () => {
+    const commit = await start(new CountingFileSystem(), "buffered");
+    // 1.5 MiB records, submitted in one turn: batches of 8 MiB fill, and a write that passes the limit opens the next.
+    const sent = Array.from({ length: 14 }, (_, k) => {
+      const body = patternBytes(DEFERRED_SEAL_MIN_BYTES + DEFERRED_SEAL_MIN_BYTES / 2 + k, 800 + k);
+      const w = tracked();
+      frameBy(commit, k, body);
+      frameBy(commit, k + 1, body.subarray(0, 64));
+      commit.submit(w);
+      return { w, body };
+    });
+    expect(await Promise.all(sent.map((s) => s.w.settled))).toEqual(sent.map(() => "ok"));
+    for (const { w, body } of sent) expect(Buffer.compare(log!.reader.read(w.location).body, body)).toBe(0);
+    await commit.syncNow();
+    log!.close();
+    log = await Log.open(new CountingFileSystem(), dir.path, 64 * 1024 * 1024, MAX_RECORD_BYTES_LIMIT, false);
+    for (const { w, body } of sent) expect(Buffer.compare(log.reader.read(w.location).body, body)).toBe(0);
   });
 });

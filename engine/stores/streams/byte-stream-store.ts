@@ -112,9 +112,10 @@ export class ByteStreamStore implements api.ByteStreamStore, LogStore {
     const pieceBytes = o.pieceBytes === undefined ? DEFAULT_PIECE_BYTES : checkCount(o.pieceBytes, "options.pieceBytes");
     const allocate = o.allocate === undefined ? newMemory : checkedAllocate(o.allocate);
     const { inc, position } = this.readable(id, offset, o.of);
-    const large = this.reads.largeMessage(inc, position, maxBytes);
+    const seen: { lengths?: number[] } = {};
+    const large = this.reads.largeMessage(inc, position, maxBytes, seen);
     if (large === undefined) {
-      const r = this.reads.readBytes(inc, position, maxBytes, allocate);
+      const r = this.reads.readBytes(inc, position, maxBytes, allocate, seen.lengths);
       return { pieces: [r.data], length: r.data.length, offset: formatOffset(r.end), hasMore: r.hasMore, closed: inc.closed && !r.hasMore };
     }
     const body = large.record.pieces(large.range, pieceBytes, allocate);

@@ -71,8 +71,9 @@ export class StreamReads {
    * would be passed (one message is returned whole however large). A JSON
    * stream's bytes are a JSON array of its messages.
    */
-  readBytes(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array = newMemory): BytesRead {
-    if (inc.json) return this.readJsonArray(inc, p, maxBytes, allocate);
+  /** `firstLengths`: the message lengths of the chunk holding `p`, when the caller has just decoded them. */
+  readBytes(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array = newMemory, firstLengths?: number[]): BytesRead {
+    if (inc.json) return this.readJsonArray(inc, p, maxBytes, allocate, firstLengths);
     const c = inc.chunks;
     if (p.messages >= c.tailMessages) return { data: new Uint8Array(0), end: p, hasMore: false };
     const from = c.chunkOf(p.messages);
@@ -98,9 +99,11 @@ export class StreamReads {
    * maxBytes, where its bytes are, so that a caller can send them in pieces
    * (record-pieces.ts) instead of reading them whole: the chunk's record, the
    * body range of the message, and what goes around it ("[" and "]" in JSON).
-   * Undefined when the answer is not such a message.
+   * Undefined when the answer is not such a message; then `seen.lengths` holds
+   * the message lengths of the JSON chunk it decoded to tell, if it did, for
+   * the readBytes that follows (4 MiB of 64-byte messages has 65,536 of them).
    */
-  largeMessage(inc: StreamIncarnation, p: Position, maxBytes: number): LargeMessage | undefined {
+  largeMessage(inc: StreamIncarnation, p: Position, maxBytes: number, seen: { lengths?: number[] } = {}): LargeMessage | undefined {
     const c = inc.chunks;
     if (p.messages >= c.tailMessages) return undefined;
     const i = c.chunkOf(p.messages);
@@ -118,7 +121,10 @@ export class StreamReads {
     if (inc.json) {
       const lengths = decodeChunkHead(record.prefix(payloadStart)).lengths ?? [length];
       length = lengths[k]!;
-      if (length + 2 <= maxBytes) return undefined;
+      if (length + 2 <= maxBytes) {
+        seen.lengths = lengths;
+        return undefined;
+      }
       from += sum(lengths, 0, k);
     }
     const end = { messages: p.messages + 1, bytes: p.bytes + length };
@@ -138,7 +144,7 @@ export class StreamReads {
    * only valid until the next record read, and copying them through buffers of
    * their own costs a second copy and fresh pages.
    */
-  private readJsonArray(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array): BytesRead {
+  private readJsonArray(inc: StreamIncarnation, p: Position, maxBytes: number, allocate: (length: number) => Uint8Array, firstLengths?: number[]): BytesRead {
     const c = inc.chunks;
     const remaining = c.tail.bytes - p.bytes + (c.tailMessages - p.messages) + 2;
     let data = allocate(Math.min(remaining, Math.max(maxBytes, 2)));
@@ -147,8 +153,11 @@ export class StreamReads {
     let taken = 0;
     let end = p;
     let full = false;
-    for (let i = p.messages < c.tailMessages ? c.chunkOf(p.messages) : c.count; i < c.count && !full; i++) {
-      const { payload, lengths } = this.chunk(inc, i);
+    const firstChunk = p.messages < c.tailMessages ? c.chunkOf(p.messages) : c.count;
+    for (let i = firstChunk; i < c.count && !full; i++) {
+      const { payload, lengths } = this.chunk(inc, i, i === firstChunk ? firstLengths : undefined);
+      // Buffer.copy takes a range: no view per message.
+      const source = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       const first = c.firstMessage(i);
       const count = c.endMessage(i) - first;
       const k = Math.max(0, end.messages - first);
@@ -163,8 +172,7 @@ export class StreamReads {
         }
         // Only a first message larger than the budget can outgrow the memory.
         if (used + length + 1 > data.length) data = grown(data, used, used + length + 1, allocate);
-        data.set(payload.subarray(read, read + length), used);
-        used += length;
+        used += source.copy(data, used, read, read + length);
         data[used++] = COMMA;
         read += length;
         taken++;
@@ -232,12 +240,12 @@ export class StreamReads {
    * from one read of its record. A non-JSON chunk is one message, as long as
    * the index says (a fork's last inherited chunk may be cut short).
    */
-  private chunk(inc: StreamIncarnation, i: number): { payload: Uint8Array; lengths: number[] } {
+  private chunk(inc: StreamIncarnation, i: number, decoded?: number[]): { payload: Uint8Array; lengths: number[] } {
     const c = inc.chunks;
     const { body } = this.chunkRecord(inc, c.location(i));
     const payload = chunkPayload(body);
     if (!inc.json) return { payload, lengths: [c.endByte(i) - c.firstByte(i)] };
-    return { payload, lengths: decodeChunkHead(body).lengths ?? [payload.length] };
+    return { payload, lengths: decoded ?? decodeChunkHead(body).lengths ?? [payload.length] };
   }
 
   private payload(inc: StreamIncarnation, c: ChunkIndex, i: number): Uint8Array {
