@@ -145,7 +145,7 @@ class DatabaseImpl implements api.Database, StoreContext {
     private readonly options: ResolvedOptions,
     private readonly lock: DirectoryLock | undefined,
   ) {
-    this.commit = new GroupCommit(log, options.durability, options.flushIntervalMs);
+    this.commit = new GroupCommit(log, options.durability, options.flushIntervalMs, options.fsyncOnWorker);
     this.events = new EventStore(this);
     this.objects = new ObjectStore(this);
     this.cassettes = new CassetteStore(this);

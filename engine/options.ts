@@ -21,6 +21,7 @@ export interface OpenOptions {
   maxRecordBytes?: number;
   readOnly?: boolean;
   clock?: () => number;
+  fsyncOnWorker?: boolean;
 }
 
 /** What the engine takes beyond the public options: tests run it on other file systems. */
@@ -35,6 +36,7 @@ export interface ResolvedOptions {
   maxRecordBytes: number;
   readOnly: boolean;
   clock: () => number;
+  fsyncOnWorker: boolean;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -58,7 +60,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.readOnly !== undefined && typeof o.readOnly !== "boolean") throw invalidArgument("options.readOnly", "must be a boolean");
   if (o.clock !== undefined && typeof o.clock !== "function") throw invalidArgument("options.clock", "must be a function");
-  return { durability, flushIntervalMs, segmentBytes, maxRecordBytes, readOnly: o.readOnly ?? false, clock: o.clock ?? Date.now };
+  if (o.fsyncOnWorker !== undefined && typeof o.fsyncOnWorker !== "boolean") throw invalidArgument("options.fsyncOnWorker", "must be a boolean");
+  return { durability, flushIntervalMs, segmentBytes, maxRecordBytes, readOnly: o.readOnly ?? false, clock: o.clock ?? Date.now, fsyncOnWorker: o.fsyncOnWorker ?? false };
 }
 
 /** The largest maxRecordBytes a segment of `segmentBytes` holds. */

@@ -63,7 +63,8 @@ export function registerServe(program: Command): void {
       checkServedDirectory(dir, options.create === true);
       // A port in use fails here, before the database directory is created or locked.
       await checkPortFree(options.host, port);
-      const db = await open(dir);
+      // Every fsync on a worker: one on the event loop would hold every client as long as the disk takes.
+      const db = await open(dir, { fsyncOnWorker: true });
       if (options.replicate !== undefined) {
         try {
           // Loaded here: the NATS clients are optional packages.

@@ -127,10 +127,16 @@ export class GroupCommit {
   /** Bytes at which a batch is sealed: at most what one segment holds. */
   private readonly batchLimit: number;
 
+  /**
+   * `fsyncOnWorker`: never fsync on the calling thread, not even a lone small
+   * write. A server wants it: on a busy disk one fdatasync took 100-200 ms, and
+   * on the event loop every client waits that long, not just the appender.
+   */
   constructor(
     private readonly log: Log,
     private readonly durability: Durability,
     flushIntervalMs: number,
+    private readonly fsyncOnWorker = false,
   ) {
     this.batchLimit = Math.min(GROUP_COMMIT_SOFT_LIMIT, log.segmentCapacity);
     if (durability === "buffered") {
@@ -425,7 +431,7 @@ export class GroupCommit {
       // (a batch of several, or arrivals already waiting) takes the worker
       // path, so appends keep gathering into the next batch meanwhile; so does
       // a large batch, whose flush would hold the event loop.
-      if (batch.writes.length !== 1 || this.filling.writes.length !== 0 || this.sealed.length !== 0 || batch.length > BLOCKING_SYNC_MAX_BYTES) {
+      if (this.fsyncOnWorker || batch.writes.length !== 1 || this.filling.writes.length !== 0 || this.sealed.length !== 0 || batch.length > BLOCKING_SYNC_MAX_BYTES) {
         return this.log.sync().then(
           () => this.commit(batch, location),
           (err: unknown) => this.undo(batch, location, err),

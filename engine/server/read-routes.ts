@@ -42,10 +42,10 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
   const start = offset === "now" ? of.offset : offset === undefined || offset === "-1" ? START_OFFSET : offset;
   const memory = ctx.memoryOf(req);
   const allocate = memory.answerBuffer;
-  let read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of, allocate });
+  let read = await readInTurn(ctx, id, start, of, allocate);
   if (live === "long-poll" && read.offset === start) {
     if (!read.closed && (await ctx.streams.waitForData(id, start, ctx.longPollMs, signal))) {
-      read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of, allocate });
+      read = await readInTurn(ctx, id, start, of, allocate);
     }
     if (read.offset === start) {
       // Nothing new: the wait timed out (or was cut short), or the stream is closed.
@@ -72,6 +72,15 @@ export async function handleGet(ctx: ReadContext, req: IncomingMessage, res: Ser
     res.once("finish", () => memory.written(answer));
     send(res, 200, headers, answer);
   } else await sendPieces(res, 200, headers, read.length, read.pieces, (piece) => memory.written(piece));
+}
+
+/** A read in its place among the server's ReadTurns (what it counts: its first piece at most). */
+async function readInTurn(ctx: ReadContext, id: string, start: string, of: api.ByteStreamInfo, allocate: (length: number) => Uint8Array): ReturnType<api.ByteStreamStore["readInPieces"]> {
+  const turn = ctx.readTurns.admit();
+  if (turn !== undefined) await turn;
+  const read = await ctx.streams.readInPieces(id, start, { maxBytes: ctx.maxReadBytes, of, allocate });
+  ctx.readTurns.spent(Math.min(read.length, ctx.maxReadBytes));
+  return read;
 }
 
 export function handleHead(ctx: ReadContext, _req: IncomingMessage, res: ServerResponse, id: string): void {

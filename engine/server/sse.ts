@@ -16,10 +16,12 @@
  *
  * Backpressure: the next read waits until the socket has taken the last one
  * (`drain`), so a reader that stops reading holds at most one read's worth of
- * output in memory, and that read is held against the server's memory budget:
- * when the budget cannot take it, the connection ends (the client reconnects
- * from the last control event's offset). Every read of a long catch-up gives
- * the event loop a turn, so other requests keep their latency.
+ * data and its output in memory, both held against the server's memory budget:
+ * a read the budget cannot hold is dropped and tried again later (the first
+ * answers 503 instead), and output the budget cannot take ends the connection
+ * (the client reconnects from the last control event's offset). Reads take their place in
+ * the server's ReadTurns, and every read of a long catch-up gives the event
+ * loop a turn, so other requests keep their latency.
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
@@ -28,8 +30,9 @@ import { SeglogError } from "../errors.js";
 import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
 import { START_OFFSET } from "../stores/streams/stream-offsets.js";
 import type * as api from "../types.js";
-import type { MemoryBudget, Reservation } from "./memory-budget.js";
+import { ServerBusy, type MemoryBudget, type Reservation } from "./memory-budget.js";
 import { H, responseCursor } from "./protocol.js";
+import type { ReadTurns } from "./read-turns.js";
 import { dataEventPieces } from "./sse-encoding.js";
 
 export interface SseContext {
@@ -37,6 +40,7 @@ export interface SseContext {
   /** Output queued for a slow reader is held against the server's budget. */
   readonly memory: MemoryBudget;
   readonly maxReadBytes: number;
+  readonly readTurns: ReadTurns;
   /** How long one SSE connection lives before the server ends it. */
   readonly sseLifetimeMs: number;
   /** How often a comment is sent while nothing happens. */
@@ -47,10 +51,30 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   const { streams } = ctx;
   const info = streams.touch(id);
   let position = offset === "now" ? info.offset : offset === "-1" ? START_OFFSET : offset;
-  // The first read happens before the headers, so a bad offset is still a plain 400.
+  // What a read returns is held until its event is written: reserved as soon as
+  // it is read, or dropped (the read again later) when the budget cannot hold it.
+  const held = ctx.memory.reservation();
+  const readHeld = async (): Promise<StreamRead | undefined> => {
+    held.release();
+    const turn = ctx.readTurns.admit();
+    if (turn !== undefined) await turn;
+    const r = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
+    ctx.readTurns.spent(r.data.length);
+    return held.grow(r.data.length) ? r : undefined;
+  };
+  // The first read happens before the headers, so a bad offset is still a plain 400
+  // (and a read the budget cannot hold a 503).
   // Every read is of the stream this connection started on (`of`): after a
   // delete and re-create of the id the events end instead of going on in the new one.
-  let read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
+  let read: StreamRead;
+  try {
+    const first = await readHeld();
+    if (first === undefined) throw new ServerBusy(ctx.memory.limit);
+    read = first;
+  } catch (err) {
+    held.release();
+    throw err;
+  }
   const contentType = info.contentType ?? "application/octet-stream";
   const base64 = !(mediaType(contentType).startsWith("text/") || isJsonContentType(contentType));
   const headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" };
@@ -87,15 +111,32 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
       // A long catch-up reads on and on without waiting: let other requests in between.
       if (read.hasMore) await nextTurn();
       if (signal.aborted || res.destroyed) return;
-      read = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
+      let next = await readHeld();
+      // The budget is full: wait for it without holding anything, until the connection's time is up.
+      while (next === undefined) {
+        if (Date.now() >= deadline || signal.aborted || res.destroyed) return;
+        await sleep(BUDGET_RETRY_MS);
+        next = await readHeld();
+      }
+      read = next;
     }
   } catch (err) {
     // The stream went away (deleted, expired) or the database closed: end the events.
     if (!(err instanceof SeglogError)) throw err;
   } finally {
+    held.release();
     queued.release();
     res.end();
   }
+}
+
+type StreamRead = Awaited<ReturnType<api.ByteStreamStore["read"]>>;
+
+/** How often a reader waiting for the memory budget tries again. */
+const BUDGET_RETRY_MS = 200;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
 }
 
 /** One data event, piece by piece, with a turn of the event loop between pieces. */

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from "../limits.js";
 import type * as api from "../types.js";
 import { parseTarget, streamIdOfPath } from "./protocol.js";
 import { handleGet, handleHead, type ReadContext } from "./read-routes.js";
+import { ReadTurns } from "./read-turns.js";
 import { RequestMemory } from "./request-memory.js";
 import { AccessToken } from "./access-token.js";
 import { KeptBuffers } from "./kept-buffers.js";
@@ -56,6 +57,9 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_PORT = 4437;
 export const DEFAULT_HOST = "127.0.0.1";
 const SHUTDOWN_GRACE_MS = 5000;
+/** Bytes read for clients in one phase of an event-loop turn (ReadTurns): a few ms of reading. */
+const READ_BYTES_PER_TURN = 1024 * 1024;
+
 /** At most this much (and an eighth of the memory budget) is kept in idle buffers for reuse. */
 const MAX_KEPT_BYTES = 32 * 1024 * 1024;
 
@@ -66,6 +70,7 @@ export class StreamServer implements ReadContext, WriteContext {
   readonly maxReadBytes: number;
   readonly maxBodyBytes: number;
   readonly memory: MemoryBudget;
+  readonly readTurns = new ReadTurns(READ_BYTES_PER_TURN);
   private readonly memories = new WeakMap<IncomingMessage, RequestMemory>();
   private readonly kept: KeptBuffers;
   private readonly access: AccessToken | undefined;

@@ -300,7 +300,8 @@ describe("seglog serve with hostile clients", () => {
     await db.streams.create("big");
     const message = new Uint8Array(1024 * 1024).fill(0x62);
     for (let i = 0; i < 20; i++) await db.streams.append("big", message);
-    const budget = 2 * 1024 * 1024;
+    // A reader holds its read (1 MiB) and the output made of it (base64: 1.33 MiB) against the budget.
+    const budget = 8 * 1024 * 1024;
     const server = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: budget });
     servers.push(server);
     const port = Number(new URL(await server.listen()).port);
@@ -330,6 +331,32 @@ describe("seglog serve with hostile clients", () => {
     expect(closed).toBeLessThan(readers.length);
     for (const r of readers) r.destroy();
     await new Promise((r) => setTimeout(r, 200));
+    expect(server.memory.inUse).toBe(0);
+  });
+
+  it("an SSE read is held against the budget: one the budget cannot hold is a 503 before any event, and a read that fits is served", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    await db.streams.create("big");
+    await db.streams.append("big", new Uint8Array(1024 * 1024).fill(0x63));
+    await db.streams.create("small", { contentType: "text/plain" });
+    await db.streams.append("small", "hello");
+    const server = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: 512 * 1024 });
+    servers.push(server);
+    const base = `${await server.listen()}/v1/stream`;
+    const refused = await fetch(`${base}/big?offset=-1&live=sse`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    await refused.text();
+    expect(server.memory.inUse).toBe(0);
+    const aborter = new AbortController();
+    const served = await fetch(`${base}/small?offset=-1&live=sse`, { signal: aborter.signal });
+    expect(served.status).toBe(200);
+    const reader = served.body!.getReader();
+    let text = "";
+    while (!text.includes("hello")) text += new TextDecoder().decode((await reader.read()).value);
+    aborter.abort();
+    await new Promise((r) => setTimeout(r, 100));
     expect(server.memory.inUse).toBe(0);
   });
 
