@@ -95,6 +95,12 @@ export class StreamServer implements ReadContext, WriteContext {
     this.access = options.accessToken === undefined ? undefined : new AccessToken(options.accessToken);
     this.origin = options.publicUrl?.replace(/\/+$/, "") ?? "";
     this.server = createServer((req, res) => void this.handle(req, res));
+    // A client may end its side once its request is sent (a half-close). Node's
+    // server would then drop every request not yet answered — an append that
+    // waits for its fsync among them, already written — and the client would
+    // never learn its outcome. Writes are answered, then the connection ends;
+    // a read still ends when its client does (see handle).
+    (this.server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   }
 
   /** Starts listening; resolves with the base URL (http://host:port). */
@@ -164,6 +170,14 @@ export class StreamServer implements ReadContext, WriteContext {
     const request = new AbortController();
     this.inFlight.add(request);
     res.once("close", () => request.abort());
+    if (method === "GET" || method === "HEAD") {
+      // A reader whose client ended the connection is over: a long-poll or an
+      // SSE stream must not wait on for nobody (node's default for every request).
+      const socket = req.socket;
+      const left = (): void => void res.destroy();
+      socket.once("end", left);
+      res.once("close", () => socket.off("end", left));
+    }
     try {
       const url = parseTarget(req.url ?? "/");
       const id = streamIdOfPath(url.pathname);

@@ -236,4 +236,18 @@ describe("large batches", () => {
     log = await Log.open(new CountingFileSystem(), dir.path, 64 * 1024 * 1024, MAX_RECORD_BYTES_LIMIT, false);
     for (const { w, body } of sent) expect(Buffer.compare(log.reader.read(w.location).body, body)).toBe(0);
   });
+
+  it("with fsyncOnWorker a lone small sync write is fsynced on a worker too, never on the calling thread", async () => {
+    const fs = new CountingFileSystem();
+    await loadChecksum();
+    log = await Log.open(fs, dir.path, 64 * 1024 * 1024, MAX_RECORD_BYTES_LIMIT, false);
+    const commit = new GroupCommit(log, "sync", 100, true);
+    for (const [k, batchBytes] of [100, BLOCKING_SYNC_MAX_BYTES - 1, BLOCKING_SYNC_MAX_BYTES].entries()) {
+      const before = { syncs: fs.syncs, blocking: fs.blockingSyncs };
+      const { w, body } = submitRecord(commit, batchBytes, 900 + k);
+      expect(await w.settled).toBe("ok");
+      expect([batchBytes, fs.syncs - before.syncs, fs.blockingSyncs - before.blocking]).toEqual([batchBytes, 1, 0]);
+      expect(Buffer.compare(log.reader.read(w.location).body, body)).toBe(0);
+    }
+  });
 });

@@ -334,6 +334,28 @@ describe("seglog serve with hostile clients", () => {
     expect(server.memory.inUse).toBe(0);
   });
 
+  it("a client that ends its side of the connection after its request still gets the answer, also of an append that waits for a worker fsync", async () => {
+    const db = await open(path.join(dir, "db"), { fsyncOnWorker: true });
+    databases.push(db);
+    await db.streams.create("s", { contentType: "text/plain" });
+    const server = new StreamServer(db.streams, { port: 0 });
+    servers.push(server);
+    const port = Number(new URL(await server.listen()).port);
+    for (let i = 0; i < 5; i++) {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = net.connect(port, "127.0.0.1");
+        let out = "";
+        socket.on("data", (d: Buffer) => (out += d.toString("latin1")));
+        socket.on("close", () => resolve(out));
+        socket.on("error", () => resolve(out));
+        // The request, then the client's FIN right behind it.
+        socket.end(`POST /v1/stream/s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nm${i}`);
+      });
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 204 No Content");
+    }
+    expect(new TextDecoder().decode((await db.streams.read("s")).data)).toBe("m0m1m2m3m4");
+  });
+
   it("an SSE read is held against the budget: one the budget cannot hold is a 503 before any event, and a read that fits is served", async () => {
     const db = await open(path.join(dir, "db"), { durability: "buffered" });
     databases.push(db);

@@ -126,7 +126,11 @@ describe("seglog serve with requests from a grammar of the protocol", () => {
     const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024;
     expect(rssMb).toBeLessThan(400);
     // Still serving, and most requests were understood (a grammar that only produced garbage would prove little).
-    expect(await send(port, "HEAD /v1/stream/s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 200 OK");
+    // Asked of a stream of its own: the grammar deletes and re-creates "s", and send() half-closes its
+    // connection, on which node's server drops a request it has not answered yet (its write may have
+    // happened), so whether "s" is there at the end depends on timing.
+    expect(await send(port, "PUT /v1/stream/after-the-storm HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")).toBe("HTTP/1.1 201 Created");
+    expect(await send(port, "HEAD /v1/stream/after-the-storm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 200 OK");
     const understood = [...statuses].filter(([code]) => code.startsWith("2")).reduce((n, [, c]) => n + c, 0);
     expect(understood).toBeGreaterThan(REQUESTS / 20);
     process.stdout.write(`malformed requests (seed ${seed}): ${JSON.stringify(Object.fromEntries([...statuses].sort()))}\n`);

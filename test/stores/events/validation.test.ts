@@ -201,6 +201,7 @@ describe("invalid arguments", () => {
       ["flushIntervalMs", { flushIntervalMs: 0.5 }],
       ["readOnly", { readOnly: "yes" }],
       ["clock", { clock: 5 }],
+      ["fsyncOnWorker", { fsyncOnWorker: "yes" }],
     ];
     for (const [name, options] of optionCases) {
       const err = await rejectsWith(() => h.open(bad(options)), "INVALID_ARGUMENT");
