@@ -56,7 +56,7 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   const held = ctx.memory.reservation();
   const readHeld = async (): Promise<StreamRead | undefined> => {
     held.release();
-    const turn = ctx.readTurns.admit();
+    const turn = ctx.readTurns.admit("stream");
     if (turn !== undefined) await turn;
     const r = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
     ctx.readTurns.spent(r.data.length);

@@ -1,7 +1,8 @@
 /**
  * ReadTurns: reads for clients take at most bytesPerTurn a turn (one read
  * always goes, however large); the rest wait for later turns, in arrival
- * order; a read that never reports what it read holds nobody up past its turn.
+ * order, a request's answer before an event stream's next read; a read that
+ * never reports what it read holds nobody up past its turn.
  * Over HTTP: a crowd of SSE readers and GETs arriving together on a large
  * stream is read a turn's worth at a time (a loop iteration has two phases
  * that read: its I/O phase and its check phase).
@@ -56,6 +57,22 @@ describe("ReadTurns", () => {
   it("a read that never reports what it read holds the others up one turn at most", async () => {
     const ranIn = await turnsOf(new ReadTurns(2 * MiB), [MiB, MiB, MiB, MiB], [true, true, false, true]);
     expect(ranIn[3]).toBe(ranIn[2]! + 1);
+  });
+
+  it("an answer waiting goes before event-stream reads that waited longer", async () => {
+    const turns = new ReadTurns(MiB);
+    // The turn is spent; then three stream reads and one answer queue up, the answer last.
+    expect(turns.admit()).toBeUndefined();
+    turns.spent(MiB);
+    const order: string[] = [];
+    const queued = [
+      turns.admit("stream")!.then(() => (order.push("stream 1"), turns.spent(MiB))),
+      turns.admit("stream")!.then(() => (order.push("stream 2"), turns.spent(MiB))),
+      turns.admit("stream")!.then(() => (order.push("stream 3"), turns.spent(MiB))),
+      turns.admit("answer")!.then(() => (order.push("answer"), turns.spent(MiB))),
+    ];
+    await Promise.all(queued);
+    expect(order).toEqual(["answer", "stream 1", "stream 2", "stream 3"]);
   });
 
   it("many small reads share a turn", async () => {
