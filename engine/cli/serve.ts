@@ -82,6 +82,8 @@ export function registerServe(program: Command): void {
         ...(memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes }),
         ...(accessToken === undefined ? {} : { accessToken }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: checkPublicUrl(options.publicUrl) }),
+        // The process is the server's: its resident memory is what the budget bounds.
+        watchResidentMemory: true,
       });
       let url: string;
       try {

@@ -11,9 +11,13 @@
  * Each holder takes a `Reservation`: bytes are reserved before they are held
  * and given back when they are not any more, whatever the outcome.
  */
+/** Takes smaller than this go on under pressure: a small append's body, a little queued output. */
+export const PRESSURE_EXEMPT_BYTES = 64 * 1024;
+
 export class MemoryBudget {
   private used = 0;
   private reclaim: ((bytes: number) => void) | undefined;
+  private pressed = false;
 
   constructor(readonly limit: number) {}
 
@@ -36,12 +40,17 @@ export class MemoryBudget {
 
   /** Takes `bytes` if the total stays within the limit. */
   take(bytes: number): boolean {
+    if (this.pressed && bytes >= PRESSURE_EXEMPT_BYTES) return false;
     if (this.used + bytes > this.limit) this.reclaim?.(this.used + bytes - this.limit);
-    return this.takeSpare(bytes);
+    return this.add(bytes);
   }
 
-  /** Takes `bytes` only if the budget has them without reclaiming anything. */
+  /** Takes `bytes` only if the budget has them without reclaiming anything (and nothing presses). */
   takeSpare(bytes: number): boolean {
+    return !this.pressed && this.add(bytes);
+  }
+
+  private add(bytes: number): boolean {
     if (this.used + bytes > this.limit) return false;
     this.used += bytes;
     return true;
@@ -49,6 +58,22 @@ export class MemoryBudget {
 
   give(bytes: number): void {
     this.used -= bytes;
+  }
+
+  /**
+   * The process holds nearly the limit in all (StreamServer's resident-memory
+   * watch): memory the count cannot see — garbage not yet collected, the heap,
+   * a thousand connections' objects — has filled what it leaves. Until it
+   * drops, takes from PRESSURE_EXEMPT_BYTES on are refused and kept memory is
+   * let go.
+   */
+  press(on: boolean): void {
+    this.pressed = on;
+    if (on) this.reclaim?.(Number.POSITIVE_INFINITY);
+  }
+
+  get underPressure(): boolean {
+    return this.pressed;
   }
 }
 

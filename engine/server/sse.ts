@@ -28,7 +28,7 @@ import type { ServerResponse } from "node:http";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { SeglogError } from "../errors.js";
 import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
-import { START_OFFSET } from "../stores/streams/stream-offsets.js";
+import { parseOffset, START_OFFSET } from "../stores/streams/stream-offsets.js";
 import type * as api from "../types.js";
 import { ServerBusy, type MemoryBudget, type Reservation } from "./memory-budget.js";
 import { H, responseCursor } from "./protocol.js";
@@ -51,16 +51,24 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
   const { streams } = ctx;
   const info = streams.touch(id);
   let position = offset === "now" ? info.offset : offset === "-1" ? START_OFFSET : offset;
-  // What a read returns is held until its event is written: reserved as soon as
-  // it is read, or dropped (the read again later) when the budget cannot hold it.
+  // What a read returns is held until its event is written, and reserved
+  // before it is made, by what the stream holds after `position` (at most a
+  // read's worth): a reader the budget cannot hold reads nothing — a crowd of
+  // them would otherwise read and drop megabytes for the garbage collector. A
+  // read that turns out larger (a message over the budget, or appends that
+  // came meanwhile) is held once its size is known, or dropped and tried again.
   const held = ctx.memory.reservation();
   const readHeld = async (): Promise<StreamRead | undefined> => {
     held.release();
+    const expected = expectedRead(streams.getMetadata(id).offset, position, ctx.maxReadBytes);
+    if (!held.grow(expected)) return undefined;
     const turn = ctx.readTurns.admit("stream");
     if (turn !== undefined) await turn;
     const r = await streams.read(id, position, { maxBytes: ctx.maxReadBytes, of: info });
     ctx.readTurns.spent(r.data.length);
-    return held.grow(r.data.length) ? r : undefined;
+    if (r.data.length > expected) return held.grow(r.data.length - expected) ? r : undefined;
+    held.shrink(expected - r.data.length);
+    return r;
   };
   // The first read happens before the headers, so a bad offset is still a plain 400
   // (and a read the budget cannot hold a 503).
@@ -131,6 +139,17 @@ export async function serveSse(ctx: SseContext, res: ServerResponse, id: string,
 }
 
 type StreamRead = Awaited<ReturnType<api.ByteStreamStore["read"]>>;
+
+/**
+ * The bytes a read from `position` is expected to return: the stream's bytes
+ * from there to `tail`, with a separator per message and the brackets of a
+ * JSON answer, at most `maxBytes`.
+ */
+function expectedRead(tail: string, position: string, maxBytes: number): number {
+  const end = parseOffset(tail, "tail");
+  const from = parseOffset(position, "offset");
+  return Math.max(0, Math.min(maxBytes, end.bytes - from.bytes + (end.messages - from.messages) + 2));
+}
 
 /** How often a reader waiting for the memory budget tries again. */
 const BUDGET_RETRY_MS = 200;

@@ -46,6 +46,13 @@ export interface StreamServerOptions {
    * readers slower than the stream (beyond it, that connection ends).
    */
   memoryBudgetBytes?: number;
+  /**
+   * Watch the process's resident memory (every 100 ms) and, from 75% of the
+   * budget on, refuse large bodies and queued output as if the budget were
+   * full: a bound on the process, not only on what the server counts. For a
+   * server that has the process to itself (`seglog serve`); off by default.
+   */
+  watchResidentMemory?: boolean;
   /** When set, every request but a CORS preflight needs `Authorization: Bearer <token>` (401 otherwise). */
   accessToken?: string;
   /** The URL clients reach the server at (behind a proxy), for Location headers; default the address it listens on. */
@@ -53,6 +60,9 @@ export interface StreamServerOptions {
 }
 
 export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
+/** The share of the budget the process's resident memory may reach before the server holds back (watchResidentMemory). */
+const RESIDENT_PRESSURE_SHARE = 0.75;
+const RESIDENT_WATCH_MS = 100;
 
 export const DEFAULT_PORT = 4437;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -79,6 +89,7 @@ export class StreamServer implements ReadContext, WriteContext {
   private readonly server: Server;
   private readonly inFlight = new Set<AbortController>();
   private closing: Promise<void> | undefined;
+  private residentWatch: NodeJS.Timeout | undefined;
   private idle: (() => void) | undefined;
 
   constructor(
@@ -113,6 +124,7 @@ export class StreamServer implements ReadContext, WriteContext {
         const address = this.server.address() as AddressInfo;
         const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
         if (this.origin === "") this.origin = url;
+        if (this.options.watchResidentMemory === true) this.watchResidentMemory();
         resolve(url);
       });
     });
@@ -140,7 +152,14 @@ export class StreamServer implements ReadContext, WriteContext {
     return this.closing;
   }
 
+  private watchResidentMemory(): void {
+    const threshold = this.memory.limit * RESIDENT_PRESSURE_SHARE;
+    this.residentWatch = setInterval(() => this.memory.press(process.memoryUsage.rss() > threshold), RESIDENT_WATCH_MS);
+    this.residentWatch.unref();
+  }
+
   private async shutdown(): Promise<void> {
+    if (this.residentWatch !== undefined) clearInterval(this.residentWatch);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const request of this.inFlight) request.abort();
     if (this.inFlight.size > 0) {

@@ -334,6 +334,26 @@ describe("seglog serve with hostile clients", () => {
     expect(server.memory.inUse).toBe(0);
   });
 
+  it("watching resident memory, a server whose process holds more than the budget allows refuses large bodies (503) but takes small appends", async () => {
+    const db = await open(path.join(dir, "db"), { durability: "buffered" });
+    databases.push(db);
+    await db.streams.create("s");
+    // This test process holds far more than 8 MiB: the watch finds it under pressure at once.
+    const watching = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: 8 * 1024 * 1024, watchResidentMemory: true });
+    const plain = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: 8 * 1024 * 1024 });
+    servers.push(watching, plain);
+    const [watched, unwatched] = [`${await watching.listen()}/v1/stream/s`, `${await plain.listen()}/v1/stream/s`];
+    await new Promise((r) => setTimeout(r, 250));
+    expect(watching.memory.underPressure).toBe(true);
+    const big = new Uint8Array(1024 * 1024).fill(7);
+    const refused = await fetch(watched, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: big });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await fetch(watched, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: "small" })).status).toBe(204);
+    expect((await fetch(unwatched, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: big })).status).toBe(204);
+    expect((await db.streams.read("s", undefined, { maxBytes: 16 * 1024 * 1024 })).data.length).toBe(5 + big.length);
+  });
+
   it("a client that ends its side of the connection after its request still gets the answer, also of an append that waits for a worker fsync", async () => {
     const db = await open(path.join(dir, "db"), { fsyncOnWorker: true });
     databases.push(db);
@@ -363,11 +383,21 @@ describe("seglog serve with hostile clients", () => {
     await db.streams.append("big", new Uint8Array(1024 * 1024).fill(0x63));
     await db.streams.create("small", { contentType: "text/plain" });
     await db.streams.append("small", "hello");
-    const server = new StreamServer(db.streams, { port: 0, memoryBudgetBytes: 512 * 1024 });
+    // The store as the server sees it, its reads counted: a reader the budget cannot hold reads nothing.
+    let reads = 0;
+    const streams = new Proxy(db.streams, {
+      get(target, name) {
+        if (name === "read") reads++;
+        const value = Reflect.get(target, name) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const server = new StreamServer(streams, { port: 0, memoryBudgetBytes: 512 * 1024 });
     servers.push(server);
     const base = `${await server.listen()}/v1/stream`;
     const refused = await fetch(`${base}/big?offset=-1&live=sse`);
     expect(refused.status).toBe(503);
+    expect(reads).toBe(0);
     expect(refused.headers.get("retry-after")).toBe("1");
     await refused.text();
     expect(server.memory.inUse).toBe(0);

@@ -4,7 +4,7 @@
  * handed out again only once nothing can read or write them.
  */
 import { KeptBuffers } from "../../engine/server/kept-buffers.js";
-import { MemoryBudget } from "../../engine/server/memory-budget.js";
+import { MemoryBudget, PRESSURE_EXEMPT_BYTES } from "../../engine/server/memory-budget.js";
 import { KEPT_FROM_BYTES, RequestMemory } from "../../engine/server/request-memory.js";
 
 const KiB = 1024;
@@ -152,5 +152,27 @@ describe("RequestMemory", () => {
     expect(budget.inUse).toBe(0);
     request.written(answer);
     expect(kept.keptBytes).toBe(0);
+  });
+});
+
+describe("MemoryBudget under pressure", () => {
+  it("refuses takes from PRESSURE_EXEMPT_BYTES on and keeps nothing while pressed, and lets kept memory go when pressed", () => {
+    const budget = new MemoryBudget(64 * MiB);
+    const kept = new KeptBuffers(budget, 16 * MiB);
+    kept.give(kept.take(4 * MiB, always));
+    expect(kept.keptBytes).toBe(4 * MiB);
+    budget.press(true);
+    expect(kept.keptBytes).toBe(0);
+    expect(budget.inUse).toBe(0);
+    const client = budget.reservation();
+    expect(client.grow(PRESSURE_EXEMPT_BYTES)).toBe(false);
+    expect(client.grow(PRESSURE_EXEMPT_BYTES - 1)).toBe(true);
+    kept.give(Buffer.allocUnsafeSlow(MiB));
+    expect(kept.keptBytes).toBe(0);
+    budget.press(false);
+    expect(client.grow(4 * MiB)).toBe(true);
+    kept.give(Buffer.allocUnsafeSlow(MiB));
+    expect(kept.keptBytes).toBe(MiB);
+    client.release();
   });
 });
