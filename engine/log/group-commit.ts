@@ -18,10 +18,10 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { SeglogError } from "../errors.js";
-import { checksumStream } from "../format/checksum.js";
 import { sealFrame, writeFrameFields } from "../format/record.js";
 import { GROUP_COMMIT_SOFT_LIMIT, MAX_SEGMENT_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../limits.js";
 import type { Durability } from "../options.js";
+import { CommitBatch } from "./commit-batch.js";
 import type { Log } from "./log.js";
 
 export interface PendingWrite {
@@ -45,8 +45,6 @@ const MICROTASK_FLUSH_BUDGET = 32;
 /** Microtask hops after a commit during which a new append counts as its writer's next one. */
 const FOLLOW_WINDOW_HOPS = 16;
 
-const INITIAL_BATCH_BYTES = 64 * 1024;
-
 /**
  * A lone write up to this size is fsynced on the calling thread (cheaper than
  * the thread-pool hop); a larger one on a worker: flushing 8 MiB on the main
@@ -66,55 +64,14 @@ export const ASYNC_WRITE_MIN_BYTES = 1024 * 1024;
  */
 export const DEFERRED_SEAL_MIN_BYTES = 1024 * 1024;
 
-const SEAL_SLICE_BYTES = 1024 * 1024;
-
 /** A batch buffer larger than this is dropped after its flush rather than kept for reuse. */
 const REUSE_LIMIT_BYTES = 16 * 1024 * 1024;
 
-class Batch {
-  buf = new Uint8Array(INITIAL_BATCH_BYTES);
-  view = new DataView(this.buf.buffer);
-  length = 0;
-  writes: PendingWrite[] = [];
-  /** Where each write's first record lies in `buf`. */
-  starts: number[] = [];
-  /** End of the last submitted write: bytes after it belong to the write being framed. */
-  submittedEnd = 0;
-  /** Where the frames whose checksum is still to be computed start, in framing order. */
-  unsealed: number[] = [];
-
-  ensureEnd(need: number): void {
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    // The whole old buffer: a frame being written in place lies past `length`.
-    next.set(this.buf);
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  reset(): void {
-    this.length = 0;
-    this.submittedEnd = 0;
-    this.writes = [];
-    this.starts = [];
-    this.unsealed = [];
-  }
-
-  /** Forgets the pending checksums of frames from `at` on (dropped, or moved to another batch); returns them. */
-  unsealedFrom(at: number): number[] {
-    let keep = this.unsealed.length;
-    while (keep > 0 && this.unsealed[keep - 1]! >= at) keep--;
-    return this.unsealed.splice(keep);
-  }
-}
-
 export class GroupCommit {
-  private filling = new Batch();
+  private filling = new CommitBatch();
   /** Batches sealed because they reached batchLimit, oldest first. */
-  private readonly sealed: Batch[] = [];
-  private spare: Batch | undefined;
+  private readonly sealed: CommitBatch[] = [];
+  private spare: CommitBatch | undefined;
   private running = false;
   private scheduled = false;
   private dirtySinceSync = false;
@@ -225,7 +182,7 @@ export class GroupCommit {
   }
 
   /** Seals the frame at `at`, or leaves a large one's checksum to the flush loop; returns the frame length. */
-  private closeFrame(batch: Batch, at: number, type: number, flags: number, bodyLength: number): number {
+  private closeFrame(batch: CommitBatch, at: number, type: number, flags: number, bodyLength: number): number {
     if (bodyLength < DEFERRED_SEAL_MIN_BYTES) return sealFrame(batch.buf, batch.view, at, type, flags, bodyLength);
     writeFrameFields(batch.buf, batch.view, at, type, flags, bodyLength);
     batch.unsealed.push(at);
@@ -322,19 +279,19 @@ export class GroupCommit {
     this.filling = next;
   }
 
-  private newBatch(): Batch {
+  private newBatch(): CommitBatch {
     const spare = this.spare;
     this.spare = undefined;
-    return spare ?? new Batch();
+    return spare ?? new CommitBatch();
   }
 
-  private recycle(batch: Batch): void {
+  private recycle(batch: CommitBatch): void {
     batch.reset();
     if (batch.buf.length <= REUSE_LIMIT_BYTES) this.spare = batch;
   }
 
   /** The oldest batch with writes: a sealed one, else the one being filled. */
-  private nextBatch(): Batch | undefined {
+  private nextBatch(): CommitBatch | undefined {
     const sealed = this.sealed.shift();
     if (sealed !== undefined) return sealed;
     if (this.filling.writes.length === 0) return undefined;
@@ -350,7 +307,8 @@ export class GroupCommit {
         if (this.exclusives.length > 0) for (const fn of this.exclusives.splice(0)) await fn();
         const batch = this.nextBatch();
         if (batch === undefined) break;
-        if (batch.unsealed.length > 0) await this.sealDeferred(batch);
+        // Out of framing's reach now (nextBatch took it): its bytes cannot change while it is sealed.
+        if (batch.unsealed.length > 0) await batch.sealPending();
         const company = batch.writes.length > 1;
         try {
           // Most batches (buffered, or a lone sync write) complete without waiting:
@@ -375,26 +333,8 @@ export class GroupCommit {
     }
   }
 
-  /**
-   * Computes the checksums closeFrame left to the flush loop, a slice a turn.
-   * The batch is out of framing's reach by now (nextBatch took it), so its
-   * bytes cannot change meanwhile.
-   */
-  private async sealDeferred(batch: Batch): Promise<void> {
-    for (const at of batch.unsealed) {
-      const end = at + RECORD_HEADER_BYTES + batch.view.getUint32(at, true);
-      const sum = checksumStream();
-      for (let from = at + 8; from < end; from += SEAL_SLICE_BYTES) {
-        sum.update(batch.buf.subarray(from, Math.min(end, from + SEAL_SLICE_BYTES)));
-        if (from + SEAL_SLICE_BYTES < end) await nextTurn();
-      }
-      batch.view.setUint32(at + 4, sum.digest(), true);
-    }
-    batch.unsealed = [];
-  }
-
   /** Writes (and, sync, fsyncs) one batch; returns a promise only when it has to wait. */
-  private flush(batch: Batch): Promise<void> | undefined {
+  private flush(batch: CommitBatch): Promise<void> | undefined {
     if (this.log.mustRoll(batch.length)) {
       return this.log.makeRoom(batch.length).then(
         () => this.writeOut(batch),
@@ -404,7 +344,7 @@ export class GroupCommit {
     return this.writeOut(batch);
   }
 
-  private writeOut(batch: Batch): Promise<void> | undefined {
+  private writeOut(batch: CommitBatch): Promise<void> | undefined {
     if (batch.length >= ASYNC_WRITE_MIN_BYTES) {
       return this.log.writeAsync(batch.buf, batch.length).then(
         (location) => this.written(batch, location),
@@ -422,7 +362,7 @@ export class GroupCommit {
   }
 
   /** After the batch's write: fsync when sync, then commit. */
-  private written(batch: Batch, location: number): Promise<void> | undefined {
+  private written(batch: CommitBatch, location: number): Promise<void> | undefined {
     this.dirtySinceSync = true;
     if (this.durability === "sync") {
       this.dirtySinceSync = false;
@@ -448,7 +388,7 @@ export class GroupCommit {
     return undefined;
   }
 
-  private commit(batch: Batch, location: number): void {
+  private commit(batch: CommitBatch, location: number): void {
     this.log.publish();
     const { writes, starts } = batch;
     let applied = 0;
@@ -468,13 +408,13 @@ export class GroupCommit {
   }
 
   /** Rejected writes leave nothing behind: bytes written before a failed fsync are cut. */
-  private undo(batch: Batch, location: number, err: unknown): void {
+  private undo(batch: CommitBatch, location: number, err: unknown): void {
     this.log.cutBack(location);
     this.rejectAll(batch, err);
   }
 
   /** A failed batch takes every queued write with it: their checks assumed it would land. */
-  private rejectAll(batch: Batch, err: unknown): void {
+  private rejectAll(batch: CommitBatch, err: unknown): void {
     for (const w of batch.writes) w.abort();
     this.rejectQueued(err, batch.writes);
   }
