@@ -17,11 +17,12 @@
  * Backpressure: the next read waits until the socket has taken the last one
  * (`drain`), so a reader that stops reading holds at most one read's worth of
  * data and its output in memory, both held against the server's memory budget:
- * a read the budget cannot hold is dropped and tried again later (the first
- * answers 503 instead), and output the budget cannot take ends the connection
- * (the client reconnects from the last control event's offset). Reads take their place in
- * the server's ReadTurns, and every read of a long catch-up gives the event
- * loop a turn, so other requests keep their latency.
+ * a read is reserved before it is made, and one the budget cannot hold waits
+ * and tries again (the first answers 503 instead); output the budget cannot
+ * take ends the connection (the client reconnects from the last control
+ * event's offset). Reads take their place in the server's ReadTurns, and every
+ * read of a long catch-up gives the event loop a turn, so other requests keep
+ * their latency.
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
