@@ -26,7 +26,7 @@
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { SeglogError } from "../errors.js";
 import { isJsonContentType, mediaType } from "../stores/streams/json-mode.js";
 import { parseOffset, START_OFFSET } from "../stores/streams/stream-offsets.js";
@@ -154,10 +154,6 @@ function expectedRead(tail: string, position: string, maxBytes: number): number 
 
 /** How often a reader waiting for the memory budget tries again. */
 const BUDGET_RETRY_MS = 200;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
 
 /** One data event, piece by piece, with a turn of the event loop between pieces. */
 async function writeDataEvent(res: ServerResponse, data: Uint8Array, base64: boolean, queued: Reservation, signal: AbortSignal): Promise<boolean> {

@@ -25,7 +25,7 @@ import { chunkPayload, decodeChunkHead, decodeClose, decodeCreate, decodeDelete,
 import { StreamCompaction } from "./stream-compaction.js";
 import { StreamIncarnation } from "./stream-incarnation.js";
 import { formatOffset, parseOffset } from "./stream-offsets.js";
-import { StreamReads } from "./stream-reads.js";
+import { newMemory, StreamReads } from "./stream-reads.js";
 import { checkCount, checkCreate, checkData, checkObject, checkStreamId, checkTimeout, checkWrite } from "./stream-validation.js";
 import { verifyStreams } from "./stream-verify.js";
 import { StreamWaiters } from "./stream-waiters.js";
@@ -318,10 +318,6 @@ function* bracketed(pieces: Iterable<Uint8Array>): Generator<Uint8Array> {
   yield Uint8Array.of(OPEN_ARRAY);
   yield* pieces;
   yield Uint8Array.of(CLOSE_ARRAY);
-}
-
-function newMemory(length: number): Uint8Array {
-  return Buffer.allocUnsafe(length);
 }
 
 /** The caller's allocate, held to its word: memory of at least the length asked for, handed back as a view of that length. */

@@ -261,7 +261,8 @@ export class StreamReads {
   }
 }
 
-function newMemory(length: number): Uint8Array {
+/** Where a read's answer goes when the caller gives no memory of its own. */
+export function newMemory(length: number): Uint8Array {
   return Buffer.allocUnsafe(length);
 }
 
